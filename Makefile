@@ -1,0 +1,50 @@
+# The template repository's two entry points (see README.md):
+#   make demo   render a demo project from this checkout and run its pipeline locally
+#   make test   the template's own test suite (renders projects and runs their tests)
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(CURDIR)/$(VENV)/bin/python
+DEMO := build/demo
+export NO_MKDOCS_2_WARNING := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help check-java setup demo test docs bench clean
+
+help:
+	@echo "make demo   render a demo project into $(DEMO) and run its pipeline locally"
+	@echo "make test   run the template's test suite"
+	@echo "make docs   build the documentation site into site/"
+	@echo "make bench  print the foundation benchmark table"
+
+check-java:
+	@java -version 2>&1 | grep -Eq 'version "17[."]' || { \
+	  echo "error: Java 17 is required (Spark 4 runs on it): install a JDK 17 and put its java on PATH" >&2; \
+	  exit 1; }
+	@command -v git >/dev/null || { echo "error: git is required" >&2; exit 1; }
+
+# One environment for the template's tools and for every rendered project's tests.
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: check-java $(VENV)/.installed
+
+demo: setup
+	rm -rf $(DEMO)
+	$(PY) -m copier copy --trust --defaults --quiet --vcs-ref HEAD "$(CURDIR)" $(DEMO)
+	$(MAKE) -C $(DEMO) run PY=$(PY)
+
+test: setup
+	$(PY) -m pytest tests
+
+docs: setup
+	$(PY) -m mkdocs build --strict
+
+bench: setup
+	$(PY) bench/bench_foundation.py
+
+clean:
+	rm -rf build site

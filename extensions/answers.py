@@ -1,0 +1,199 @@
+"""Answer rules and derived values for copier.yml.
+
+copier.yml stays declarative: every validator there is a one-line call to a filter
+defined here, and every derived value is a one-line lookup. The functions return an
+error message (empty string when the answer is fine) so that the template tests can
+call them directly as well as through Copier.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import sys
+import uuid
+from urllib.parse import urlparse
+
+from jinja2.ext import Extension
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{2,39}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+GITHUB_OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+# Lower case only: Unity Catalog folds names to lower case, and unquoted names
+# keep SQL, dbx and the local resolver free of backtick quoting.
+UC_IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,254}$")
+GROUP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{1,99}$")
+
+# Import names the generated package must not shadow: anything it or its tools import.
+DEPENDENCY_MODULES = frozenset(
+    {
+        "conf", "copier", "databricks", "dbx", "delta", "great_expectations", "jinja2",
+        "mlflow", "notebooks", "numpy", "pandas", "py4j", "pydantic", "pyspark",
+        "pytest", "requests", "ruff", "scipy", "skops", "sklearn", "src", "tests", "yaml",
+    }
+)
+
+# Hostname suffixes of Databricks workspaces per cloud.
+CLOUD_HOST_SUFFIXES = {
+    "aws": (".cloud.databricks.com", ".cloud.databricks.us", ".cloud.databricks.mil"),
+    "azure": (".azuredatabricks.net", ".databricks.azure.us", ".databricks.azure.cn"),
+    "gcp": (".gcp.databricks.com",),
+}
+
+# Databricks Runtime (ML flavour) -> the cluster `spark_version` string.
+SPARK_VERSIONS = {
+    "17.3 LTS": "17.3.x-cpu-ml-scala2.13",
+    "16.4 LTS": "16.4.x-cpu-ml-scala2.12",
+}
+
+# A general-purpose 4-core / 16 GiB class node per cloud, with local SSD where the
+# cloud offers it so that Delta caching works.
+NODE_TYPES = {
+    "aws": "m5d.xlarge",
+    "azure": "Standard_D4ds_v5",
+    "gcp": "n2-standard-4",
+}
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")
+    return slug[:40].rstrip("-")
+
+
+def to_package(slug: str) -> str:
+    return str(slug).replace("-", "_")
+
+
+def nonempty_error(value: str) -> str:
+    return "" if str(value).strip() else "must not be empty"
+
+
+def slug_error(value: str) -> str:
+    if SLUG_RE.fullmatch(str(value)):
+        return ""
+    return (
+        f"'{value}' is not a valid slug: use 3-40 characters, lower-case letters, "
+        "digits and '-', starting with a letter"
+    )
+
+
+def package_error(value: str) -> str:
+    value = str(value)
+    if not value.isidentifier() or not value.isascii():
+        return f"'{value}' is not a valid Python identifier"
+    if value != value.lower():
+        return f"'{value}' must be lower case (PEP 8 package names)"
+    if keyword.iskeyword(value) or keyword.issoftkeyword(value):
+        return f"'{value}' is a Python keyword"
+    if value in sys.stdlib_module_names:
+        return f"'{value}' would shadow the standard-library module '{value}'"
+    if value in DEPENDENCY_MODULES:
+        return f"'{value}' would shadow the dependency module '{value}'"
+    return ""
+
+
+def email_error(value: str) -> str:
+    if EMAIL_RE.fullmatch(str(value)):
+        return ""
+    return f"'{value}' is not an e-mail address (expected name@domain.tld)"
+
+
+def github_owner_error(value: str) -> str:
+    if GITHUB_OWNER_RE.fullmatch(str(value)):
+        return ""
+    return (
+        f"'{value}' is not a GitHub owner name: 1-39 letters, digits or single "
+        "hyphens, not starting or ending with a hyphen"
+    )
+
+
+def host_error(value: str, cloud: str) -> str:
+    value = str(value)
+    parsed = urlparse(value)
+    if parsed.scheme != "https":
+        return f"'{value}' must start with https://"
+    host = parsed.hostname or ""
+    if not host or parsed.path not in ("", "/") or parsed.query or parsed.port:
+        return f"'{value}' must be a bare workspace URL such as https://<workspace-host>"
+    suffixes = CLOUD_HOST_SUFFIXES.get(str(cloud), ())
+    if not host.endswith(suffixes):
+        return (
+            f"'{host}' is not a Databricks workspace host on {cloud}: expected a host "
+            f"ending in {' or '.join(suffixes)}"
+        )
+    return ""
+
+
+def uc_identifier_error(value: str) -> str:
+    if UC_IDENTIFIER_RE.fullmatch(str(value)):
+        return ""
+    return (
+        f"'{value}' is not a valid Unity Catalog name: use lower-case letters, digits "
+        "and '_', starting with a letter, at most 255 characters"
+    )
+
+
+def group_error(value: str) -> str:
+    if GROUP_RE.fullmatch(str(value)):
+        return ""
+    return (
+        f"'{value}' is not a valid group name: 2-100 letters, digits, spaces, '.', "
+        "'_' or '-', starting with a letter or digit"
+    )
+
+
+def optional_uuid_error(value: str) -> str:
+    value = str(value).strip()
+    if not value:
+        return ""
+    try:
+        if str(uuid.UUID(value)) == value.lower():
+            return ""
+    except ValueError:
+        pass
+    return (
+        f"'{value}' is not an application id: expected a UUID such as "
+        "00000000-0000-0000-0000-000000000000, or leave it empty for now"
+    )
+
+
+def optional_https_url_error(value: str) -> str:
+    value = str(value).strip()
+    if not value:
+        return ""
+    parsed = urlparse(value)
+    if parsed.scheme == "https" and parsed.hostname:
+        return ""
+    return f"'{value}' must be an https:// URL (alerts carry model metadata)"
+
+
+def example_host(cloud: str, slug: str, env: str) -> str:
+    """A placeholder that passes validation; the generated docs say to replace it."""
+    return f"https://{slug}-{env}{CLOUD_HOST_SUFFIXES[str(cloud)][0]}"
+
+
+def spark_version(dbr_version: str) -> str:
+    return SPARK_VERSIONS[str(dbr_version)]
+
+
+def node_type(cloud: str) -> str:
+    return NODE_TYPES[str(cloud)]
+
+
+FILTERS = {
+    func.__name__: func
+    for func in (
+        slugify, to_package, nonempty_error, slug_error, package_error, email_error,
+        github_owner_error, host_error, uc_identifier_error, group_error,
+        optional_uuid_error, optional_https_url_error, example_host, spark_version,
+        node_type,
+    )
+}
+
+
+class AnswerRules(Extension):
+    """Registers the functions above as Jinja filters for copier.yml."""
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        environment.filters.update(FILTERS)

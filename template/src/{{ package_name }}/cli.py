@@ -1,0 +1,29 @@
+"""`python -m <package> <task|pipeline> --env <env>`: run lifecycle tasks by name."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from .platform.config import ENVIRONMENTS
+from .platform.runner import Task, execute
+
+# Lifecycle order; each name is a module in tasks/ with a `run(context)` function.
+PIPELINE = ("ingest",)
+
+
+def load_task(name: str) -> Task:
+    return importlib.import_module(f"{__package__}.tasks.{name}").run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
+    parser.add_argument("task", choices=(*PIPELINE, "pipeline"), help="a task, or all in order")
+    parser.add_argument("--env", default="local", choices=ENVIRONMENTS)
+    parser.add_argument("--conf-dir", type=Path, default=None, help="default: ./conf")
+    args = parser.parse_args(argv)
+    names = PIPELINE if args.task == "pipeline" else (args.task,)
+    tasks = [(name, load_task(name)) for name in names]
+    return execute(tasks, args.env, args.conf_dir, summary=args.task == "pipeline")

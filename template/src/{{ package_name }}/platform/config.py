@@ -1,0 +1,215 @@
+"""Configuration from conf/: pydantic models and a loader with one-line errors."""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    ValidationError,
+    model_validator,
+)
+
+ENVIRONMENTS = ("local", "dev", "staging", "prod")
+CONF_DIR_VARIABLE = "MLOPS_CONF_DIR"
+
+_UC_NAME = re.compile(r"^[a-z][a-z0-9_]{0,254}$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, worded as one line: file, key, rule."""
+
+
+def _uc_name(value: str) -> str:
+    if not _UC_NAME.fullmatch(value):
+        raise ValueError("must be lower-case letters, digits or '_', starting with a letter")
+    return value
+
+
+def _table_name(value: str) -> str:
+    parts = value.split(".")
+    if len(parts) != 3:
+        raise ValueError("must be a three-part name catalog.schema.table")
+    for part in parts:
+        _uc_name(part)
+    return value
+
+
+def _optional_uuid(value: str) -> str:
+    if value and not _UUID.fullmatch(value):
+        raise ValueError("must be a lower-case UUID application id, or empty")
+    return value
+
+
+UcName = Annotated[str, AfterValidator(_uc_name)]
+TableName = Annotated[str, AfterValidator(_table_name)]
+ApplicationId = Annotated[str, AfterValidator(_optional_uuid)]
+
+
+class _Strict(BaseModel):
+    # A misspelt key is an error, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ProjectInfo(_Strict):
+    name: str = Field(min_length=1)
+    slug: str = Field(pattern=r"^[a-z][a-z0-9-]{2,39}$")
+    package: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
+    description: str = ""
+
+
+class ModelInfo(_Strict):
+    name: UcName
+
+
+class ServicePrincipals(_Strict):
+    staging: ApplicationId = ""
+    prod: ApplicationId = ""
+
+
+class ProjectConfig(_Strict):
+    project: ProjectInfo
+    model: ModelInfo
+    owner_group: str = Field(min_length=2)
+    service_principals: ServicePrincipals = ServicePrincipals()
+
+
+class SampleData(_Strict):
+    rows: PositiveInt
+    seed: int = 42
+    drift: bool = False
+    partitions: PositiveInt = 4
+
+
+class Source(_Strict):
+    type: Literal["sample", "table", "file"]
+    table: TableName | None = None
+    path: str | None = None
+    format: Literal["csv", "parquet", "delta"] = "parquet"
+
+    @model_validator(mode="after")
+    def _needs_location(self) -> Source:
+        if self.type == "table" and not self.table:
+            raise ValueError("source.type 'table' needs source.table")
+        if self.type == "file" and not self.path:
+            raise ValueError("source.type 'file' needs source.path")
+        return self
+
+
+class Tables(_Strict):
+    features: TableName
+
+
+class MlflowSettings(_Strict):
+    tracking_uri: str = Field(min_length=1)
+    registry_uri: str = Field(min_length=1)
+    experiment: str = Field(min_length=1)
+
+
+class Cluster(_Strict):
+    node_type_id: str = Field(min_length=1)
+    num_workers: NonNegativeInt
+    spark_version: str = Field(min_length=1)
+
+
+class EnvConfig(_Strict):
+    platform: Literal["local", "databricks"]
+    catalog: UcName
+    schema_: UcName = Field(alias="schema")
+    workspace_host: str | None = Field(default=None, pattern=r"^https://[^/\s]+/?$")
+    source: Source
+    sample: SampleData
+    tables: Tables
+    mlflow: MlflowSettings
+    cluster: Cluster | None = None
+
+    @model_validator(mode="after")
+    def _tables_stay_in_environment(self) -> EnvConfig:
+        # A dev config that names a prod table is a mistake that must not run.
+        for key, name in self.tables.model_dump().items():
+            catalog, schema, _ = name.split(".")
+            if (catalog, schema) != (self.catalog, self.schema_):
+                raise ValueError(
+                    f"tables.{key} '{name}' lies outside this environment's "
+                    f"schema '{self.catalog}.{self.schema_}'"
+                )
+        return self
+
+
+class Config(_Strict):
+    env_name: str
+    conf_dir: Path
+    project: ProjectConfig
+    env: EnvConfig
+
+    @property
+    def model_name(self) -> str:
+        """Three-level registered model name: catalog.schema.model."""
+        return f"{self.env.catalog}.{self.env.schema_}.{self.project.model.name}"
+
+
+def default_conf_dir() -> Path:
+    """conf/ of the checkout (or $MLOPS_CONF_DIR); inside a wheel, the packaged copy."""
+    if os.environ.get(CONF_DIR_VARIABLE):
+        return Path(os.environ[CONF_DIR_VARIABLE])
+    if Path("conf", "project.yml").is_file():
+        return Path("conf")
+    packaged = resources.files(__package__.rpartition(".")[0]).joinpath("_conf")
+    return Path(str(packaged))
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or "invalid syntax"
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping of keys to values")
+    return data
+
+
+def _describe(error: ValidationError, path: Path) -> str:
+    problems = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        problem = f"{key}: {message}"
+        if item["type"] not in ("missing", "extra_forbidden") and "input" in item:
+            problem += f" (got {item['input']!r})"
+        problems.append(problem)
+    return f"{path}: " + "; ".join(problems)
+
+
+def _parse(model: type[BaseModel], path: Path) -> BaseModel:
+    try:
+        return model.model_validate(_read_yaml(path))
+    except ValidationError as error:
+        raise ConfigError(_describe(error, path)) from None
+
+
+def load_config(env: str, conf_dir: Path | str | None = None) -> Config:
+    """Load conf/project.yml and conf/envs/<env>.yml into validated models."""
+    conf = Path(conf_dir) if conf_dir is not None else default_conf_dir()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(
+            f"--env: unknown environment '{env}' (expected one of {', '.join(ENVIRONMENTS)})"
+        )
+    project = _parse(ProjectConfig, conf / "project.yml")
+    env_config = _parse(EnvConfig, conf / "envs" / f"{env}.yml")
+    return Config(env_name=env, conf_dir=conf, project=project, env=env_config)

@@ -1,0 +1,82 @@
+"""A seeded, Spark-native generator of realistic customer-churn data.
+
+Generated in Spark (not pandas) so that benchmarks can ask for millions of rows.
+Every random column is `rand(seed + k)` over a range with a fixed partition count,
+which makes the output identical run after run.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+NUMERIC_FEATURES = ("tenure_months", "monthly_charges", "total_charges", "support_calls")
+CATEGORICAL_FEATURES = ("contract", "payment_method", "region")
+CONTRACTS = ("month-to-month", "one-year", "two-year")
+PAYMENT_METHODS = ("electronic-check", "mailed-check", "bank-transfer", "credit-card")
+REGIONS = ("north", "south", "east", "west")
+LABEL = "churn"
+ID_COLUMN = "customer_id"
+
+
+def _pick(u: Column, values: tuple[str, ...], cumulative: tuple[float, ...]) -> Column:
+    expr = F.lit(values[-1])
+    for value, bound in reversed(list(zip(values[:-1], cumulative, strict=True))):
+        expr = F.when(u < bound, F.lit(value)).otherwise(expr)
+    return expr
+
+
+def generate(
+    spark: SparkSession, rows: int, seed: int = 42, drift: bool = False, partitions: int = 4
+) -> DataFrame:
+    """`rows` customers with numeric and categorical features and a 0/1 churn label.
+
+    With `drift=True` the same customers look different: higher charges, more support
+    calls and more month-to-month contracts, as after a price change.
+    """
+
+    def u(k: int) -> Column:
+        return F.rand(seed * 100 + k)
+
+    charge_shift = 1.3 if drift else 1.0
+    calls_rate = 3.0 if drift else 1.5
+    contract_mix = (0.75, 0.9) if drift else (0.55, 0.8)
+
+    base = spark.range(0, rows, numPartitions=partitions)
+    df = base.select(
+        F.format_string("C%09d", F.col("id")).alias(ID_COLUMN),
+        (F.floor(u(1) * 72) + 1).cast("int").alias("tenure_months"),
+        F.round((F.lit(20.0) + u(2) * 100.0) * charge_shift, 2).alias("monthly_charges"),
+        F.least(F.floor(-F.log(F.lit(1.0) - u(3)) * calls_rate), F.lit(15))
+        .cast("int")
+        .alias("support_calls"),
+        _pick(u(4), CONTRACTS, contract_mix).alias("contract"),
+        _pick(u(5), PAYMENT_METHODS, (0.35, 0.55, 0.78)).alias("payment_method"),
+        _pick(u(6), REGIONS, (0.3, 0.55, 0.8)).alias("region"),
+        u(7).alias("_noise"),
+        u(8).alias("_draw"),
+    )
+    logit = (
+        F.lit(-1.2)
+        + F.when(F.col("contract") == "month-to-month", 1.4).otherwise(0.0)
+        - F.col("tenure_months") * 0.035
+        + (F.col("monthly_charges") - 70.0) * 0.018
+        + F.col("support_calls") * 0.4
+        + F.when(F.col("payment_method") == "electronic-check", 0.4).otherwise(0.0)
+    )
+    return df.select(
+        ID_COLUMN,
+        "tenure_months",
+        "monthly_charges",
+        F.round(
+            F.col("tenure_months")
+            * F.col("monthly_charges")
+            * (F.lit(0.95) + F.col("_noise") * 0.1),
+            2,
+        ).alias("total_charges"),
+        "support_calls",
+        "contract",
+        "payment_method",
+        "region",
+        (F.col("_draw") < 1.0 / (1.0 + F.exp(-logit))).cast("int").alias(LABEL),
+    )

@@ -1,0 +1,77 @@
+"""The one Spark session: the cluster's on Databricks, an embedded one locally.
+
+Locally Delta Lake's jars come from Maven Central through `spark.jars.packages`
+(delta-spark's pip helper, Ivy cache under ~/.ivy2.5.2). On a machine where Ivy
+cannot reach Maven, `make delta-jars` downloads them with Maven and this module
+passes them through `spark.jars` instead (set MLOPS_SPARK_JARS).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+LOCAL_DIR_VARIABLE = "MLOPS_LOCAL_DIR"
+JARS_VARIABLE = "MLOPS_SPARK_JARS"
+
+
+def on_databricks() -> bool:
+    return "DATABRICKS_RUNTIME_VERSION" in os.environ
+
+
+def local_dir() -> Path:
+    """Where local tables, the metastore, MLflow and reports live (default .local/)."""
+    return Path(os.environ.get(LOCAL_DIR_VARIABLE, ".local")).resolve()
+
+
+def get_spark(app_name: str = "mlops") -> SparkSession:
+    """Return the active session, creating the local one on first use."""
+    if on_databricks():
+        return SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    return local_spark(local_dir(), app_name)
+
+
+def local_spark(root: Path, app_name: str = "mlops", cores: str = "*") -> SparkSession:
+    """Local Spark with Delta Lake and a persistent Derby metastore under `root`."""
+    # Python UDF workers must run the interpreter that has the project installed.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    root = Path(root).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    builder = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName(app_name)
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config(
+            "spark.sql.catalog.spark_catalog",
+            "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        )
+        .config("spark.sql.warehouse.dir", str(root / "warehouse"))
+        .config(
+            "spark.hadoop.javax.jdo.option.ConnectionURL",
+            f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true",
+        )
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={root / 'derby'}")
+        .config("spark.sql.session.timeZone", "UTC")
+        # Small local data: a few shuffle partitions beat the default 200.
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .enableHiveSupport()
+    )
+    jars = os.environ.get(JARS_VARIABLE)
+    if jars:
+        builder = builder.config("spark.jars", jars)
+    else:
+        from delta import configure_spark_with_delta_pip
+
+        builder = configure_spark_with_delta_pip(builder)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

@@ -1,0 +1,35 @@
+"""Table names: `catalog.schema.table` in config, whatever the engine calls them.
+
+On Databricks the three-level Unity Catalog name is used as is. Locally the session
+catalog has only databases, so `catalog.schema` folds into one database name:
+`dev.churn.features` becomes `dev__churn.features`.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import SparkSession
+
+from .spark import on_databricks
+
+
+def split_name(name: str) -> tuple[str, str, str]:
+    parts = name.split(".")
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(f"table name '{name}' must be catalog.schema.table")
+    return parts[0], parts[1], parts[2]
+
+
+def resolve(name: str, local: bool | None = None) -> str:
+    """The name to hand to Spark for a configured table name."""
+    catalog, schema, table = split_name(name)
+    if local is None:
+        local = not on_databricks()
+    if not local:
+        return f"{catalog}.{schema}.{table}"
+    return f"{catalog}__{schema}.{table}"
+
+
+def ensure_schema(spark: SparkSession, name: str, local: bool | None = None) -> None:
+    """Create the schema (database) that will hold `name` if it does not exist."""
+    resolved = resolve(name, local)
+    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {resolved.rpartition('.')[0]}")

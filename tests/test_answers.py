@@ -1,0 +1,137 @@
+"""Answer validation: the rules in extensions/answers.py, through real Copier."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import answers
+import pytest
+import yaml
+from conftest import ROOT, render
+
+QUESTIONS = yaml.safe_load((ROOT / "copier.yml").read_text())
+
+# (answers, question whose validator must reject them, expected message part)
+INVALID = [
+    ({"project_slug": "churn model"}, "project_slug", "'churn model' is not a valid slug"),
+    ({"project_slug": "ChurnModel"}, "project_slug", "'ChurnModel' is not a valid slug"),
+    ({"project_slug": "1churn"}, "project_slug", "'1churn' is not a valid slug"),
+    ({"project_slug": "ab"}, "project_slug", "'ab' is not a valid slug"),
+    ({"package_name": "class"}, "package_name", "'class' is a Python keyword"),
+    ({"package_name": "json"}, "package_name", "would shadow the standard-library module 'json'"),
+    ({"package_name": "mlflow"}, "package_name", "would shadow the dependency module 'mlflow'"),
+    ({"package_name": "churn-model"}, "package_name", "'churn-model' is not a valid Python identifier"),
+    ({"author_email": "ml-team.example.com"}, "author_email", "is not an e-mail address"),
+    ({"github_org": "-my-org"}, "github_org", "'-my-org' is not a GitHub owner name"),
+    (
+        {"databricks_host_dev": "http://dev.cloud.databricks.com"},
+        "databricks_host_dev",
+        "'http://dev.cloud.databricks.com' must start with https://",
+    ),
+    (
+        {"cloud": "azure", "databricks_host_staging": "https://x.cloud.databricks.com"},
+        "databricks_host_staging",
+        "'x.cloud.databricks.com' is not a Databricks workspace host on azure",
+    ),
+    (
+        {"databricks_host_prod": "https://prod.cloud.databricks.com/jobs"},
+        "databricks_host_prod",
+        "must be a bare workspace URL",
+    ),
+    ({"catalog_dev": "Dev-Catalog"}, "catalog_dev", "'Dev-Catalog' is not a valid Unity Catalog name"),
+    ({"schema_name": "1schema"}, "schema_name", "'1schema' is not a valid Unity Catalog name"),
+    ({"project_group": "!devs"}, "project_group", "'!devs' is not a valid group name"),
+    ({"sp_staging_client_id": "not-a-uuid"}, "sp_staging_client_id", "is not an application id"),
+    (
+        {"sp_prod_client_id": "12345678123456781234567812345678"},
+        "sp_prod_client_id",
+        "is not an application id",
+    ),
+    (
+        {"alert_webhook_url": "http://hooks.example.com/x"},
+        "alert_webhook_url",
+        "must be an https:// URL",
+    ),
+    ({"project_name": "  "}, "project_name", "must not be empty"),
+]
+
+
+@pytest.mark.parametrize(("data", "question", "expected"), INVALID, ids=lambda v: str(v)[:40])
+def test_copier_rejects_invalid_answer(tmp_path: Path, data, question, expected) -> None:
+    with pytest.raises(ValueError) as caught:
+        render(tmp_path / "project", **data)
+    message = str(caught.value)
+    assert message.startswith(f"Validation error for question '{question}': ")
+    assert expected in message
+    assert not (tmp_path / "project" / "pyproject.toml").exists(), "nothing is rendered"
+
+
+def test_enough_distinct_invalid_inputs() -> None:
+    assert len({repr(data) for data, _, _ in INVALID}) >= 12
+
+
+@pytest.mark.parametrize(
+    "value", ["churn-model", "abc", "a" + "-b" * 19, "fraud-detection-2"]
+)
+def test_valid_slugs(value: str) -> None:
+    assert answers.slug_error(value) == ""
+
+
+@pytest.mark.parametrize(
+    ("cloud", "host"),
+    [
+        ("aws", "https://dbc-a1b2c3d4-e5f6.cloud.databricks.com"),
+        ("azure", "https://adb-1234567890123456.7.azuredatabricks.net/"),
+        ("gcp", "https://1234567890123456.7.gcp.databricks.com"),
+    ],
+)
+def test_real_workspace_hosts_pass(cloud: str, host: str) -> None:
+    assert answers.host_error(host, cloud) == ""
+
+
+def test_defaults_are_derived_from_the_name(tmp_path: Path) -> None:
+    project = render(tmp_path / "p", project_name="Fraud Detection 2")
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["project_slug"] == "fraud-detection-2"
+    assert recorded["package_name"] == "fraud_detection_2"
+    assert recorded["schema_name"] == "fraud_detection_2"
+    assert recorded["project_group"] == "fraud-detection-2-developers"
+    assert (project / "src" / "fraud_detection_2" / "cli.py").is_file()
+
+
+def test_slug_and_package_can_be_overridden(tmp_path: Path) -> None:
+    project = render(tmp_path / "p", project_slug="churn-v2", package_name="churnlib")
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (recorded["project_slug"], recorded["package_name"]) == ("churn-v2", "churnlib")
+    assert (project / "src" / "churnlib").is_dir()
+
+
+def test_defaults_pass_their_own_validators() -> None:
+    assert answers.slug_error(answers.slugify("Churn Model")) == ""
+    for cloud in answers.CLOUD_HOST_SUFFIXES:
+        assert answers.host_error(answers.example_host(cloud, "churn-model", "dev"), cloud) == ""
+
+
+def test_no_question_asks_for_a_secret() -> None:
+    questions = {key: value for key, value in QUESTIONS.items() if not key.startswith("_")}
+    secretive = re.compile(r"token|secret|password|pat\b|api[_-]?key", re.IGNORECASE)
+    for key, spec in questions.items():
+        assert not secretive.search(key), key
+        assert not spec.get("secret", False), key
+
+
+def test_every_asked_question_has_help_and_free_text_has_a_validator() -> None:
+    for key, spec in QUESTIONS.items():
+        if key.startswith("_") or spec.get("when") is False:
+            continue
+        assert spec.get("help"), f"{key} has no help"
+        if spec["type"] == "str" and "choices" not in spec:
+            assert spec.get("validator"), f"{key} is free text without a validator"
+
+
+def test_derived_values() -> None:
+    assert answers.spark_version("17.3 LTS") == "17.3.x-cpu-ml-scala2.13"
+    assert answers.node_type("azure") == "Standard_D4ds_v5"
+    for key in ("spark_version", "node_type_id"):
+        assert QUESTIONS[key]["when"] is False

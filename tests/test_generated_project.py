@@ -1,0 +1,47 @@
+"""The generated project's own suite and pipeline, on real local Spark + Delta."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _run(args: list[str], cwd: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
+
+
+@pytest.mark.slow
+def test_generated_test_suite_passes(default_project: Path, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    result = _run(command, default_project, tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert " passed" in result.stdout and "skipped" not in result.stdout
+
+
+@pytest.mark.slow
+def test_make_run_runs_the_local_pipeline(default_project: Path, tmp_path: Path) -> None:
+    result = _run(["make", "run", f"PY={sys.executable}"], default_project, tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "ingest: done" in result.stderr
+    assert "rows=5000" in result.stdout
+    table = tmp_path / "local" / "warehouse" / "local__churn_model.db" / "features"
+    assert (table / "_delta_log").is_dir()
+
+
+def test_cli_fails_early_on_bad_config(default_project: Path, tmp_path: Path) -> None:
+    conf = tmp_path / "conf"
+    shutil.copytree(default_project / "conf", conf)
+    local = conf / "envs" / "local.yml"
+    local.write_text(local.read_text().replace("rows: 5000", "rows: many"))
+    command = [sys.executable, "-m", "churn_model", "ingest", "--conf-dir", str(conf)]
+    result = _run(command, default_project, tmp_path)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1
+    assert "local.yml: sample.rows: Input should be a valid integer" in errors[0]

@@ -1,0 +1,125 @@
+"""Every rendered file is judged: no leftover Jinja, YAML parses, ruff passes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+from conftest import ROOT, render
+
+JINJA_MARKERS = ("{{", "{%", "%}")
+
+
+def text_files(project: Path):
+    for path in sorted(project.rglob("*")):
+        if path.is_file() and ".git" not in path.parts:
+            try:
+                yield path, path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+
+
+def test_no_unrendered_jinja(matrix_project) -> None:
+    _, project = matrix_project
+    leftovers = [
+        f"{path.relative_to(project)}: {marker}"
+        for path, text in text_files(project)
+        for marker in JINJA_MARKERS
+        if marker in text
+    ]
+    assert leftovers == []
+
+
+def test_no_template_suffix_or_directory_left(matrix_project) -> None:
+    _, project = matrix_project
+    names = [str(path.relative_to(project)) for path in project.rglob("*")]
+    assert not [name for name in names if name.endswith(".jinja") or "{" in name]
+
+
+def test_every_yaml_file_parses(matrix_project) -> None:
+    _, project = matrix_project
+    files = [p for p in project.rglob("*") if p.suffix in (".yml", ".yaml")]
+    assert len(files) >= 6
+    for path in files:
+        assert yaml.safe_load(path.read_text()) is not None, path
+
+
+def test_pyproject_parses_and_declares_scripts(matrix_project) -> None:
+    _, project = matrix_project
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    scripts = pyproject["project"]["scripts"]
+    assert scripts["churn-model-ingest"] == "churn_model.tasks.ingest:main"
+    assert pyproject["tool"]["hatch"]["version"]["source"] == "vcs"
+
+
+def test_ruff_passes_on_generated_python(matrix_project) -> None:
+    _, project = matrix_project
+    for args in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *args], cwd=project, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_answers_drive_the_config(matrix_project) -> None:
+    answers, project = matrix_project
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    for key, value in answers.items():
+        assert recorded[key] == value
+    assert recorded["_src_path"] == str(ROOT)
+    dev = yaml.safe_load((project / "conf" / "envs" / "dev.yml").read_text())
+    node_types = {"aws": "m5d.xlarge", "azure": "Standard_D4ds_v5", "gcp": "n2-standard-4"}
+    assert dev["cluster"]["node_type_id"] == node_types[answers["cloud"]]
+    assert dev["cluster"]["spark_version"] == "17.3.x-cpu-ml-scala2.13"
+    readme = (project / "README.md").read_text()
+    if answers["ci_auth"] == "github-oidc":
+        assert "GitHub OIDC workload identity federation" in readme
+    else:
+        assert "OAuth M2M client secret" in readme
+
+
+def test_derived_values_stay_out_of_the_answers_file(default_project: Path) -> None:
+    recorded = yaml.safe_load((default_project / ".copier-answers.yml").read_text())
+    assert not {"spark_version", "node_type_id", "python_version"} & recorded.keys()
+
+
+def test_missing_service_principals_become_a_todo(tmp_path: Path, default_project: Path) -> None:
+    assert "**To do:**" in (default_project / "README.md").read_text()
+    project = render(
+        tmp_path / "p",
+        sp_staging_client_id="0f3c2b6e-5d7a-4c1b-9e8f-1a2b3c4d5e6f",
+        sp_prod_client_id="9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    )
+    assert "**To do:**" not in (project / "README.md").read_text()
+    conf = yaml.safe_load((project / "conf" / "project.yml").read_text())
+    assert conf["service_principals"]["prod"] == "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+
+def test_other_runtime_sets_its_spark_version(tmp_path: Path) -> None:
+    project = render(tmp_path / "p", dbr_version="16.4 LTS")
+    prod = yaml.safe_load((project / "conf" / "envs" / "prod.yml").read_text())
+    assert prod["cluster"]["spark_version"] == "16.4.x-cpu-ml-scala2.12"
+
+
+def test_generated_dev_extra_matches_the_shared_environment(default_project: Path) -> None:
+    """The template's tests run projects in .venv; both must pin the same stack."""
+
+    def pins(lines) -> dict[str, str]:
+        result = {}
+        for line in lines:
+            line = line.split("#")[0].strip().strip('",')
+            if line and line[0].isalpha():
+                name, _, spec = line.partition(">=")
+                result[name.strip()] = ">=" + spec if spec else ""
+        return result
+
+    shared = pins((ROOT / "requirements-dev.txt").read_text().splitlines())
+    pyproject = tomllib.loads((default_project / "pyproject.toml").read_text())
+    extras = pyproject["project"]["optional-dependencies"]
+    generated = pins(extras["local"] + extras["dev"][1:] + pyproject["project"]["dependencies"])
+    assert generated, "no pins found"
+    for name, spec in generated.items():
+        assert shared.get(name) == spec, f"{name}: project {spec} vs template {shared.get(name)}"
