@@ -27,9 +27,29 @@ GROUP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{1,99}$")
 # Import names the generated package must not shadow: anything it or its tools import.
 DEPENDENCY_MODULES = frozenset(
     {
-        "conf", "copier", "databricks", "dbx", "delta", "great_expectations", "jinja2",
-        "mlflow", "notebooks", "numpy", "pandas", "py4j", "pydantic", "pyspark",
-        "pytest", "requests", "ruff", "scipy", "skops", "sklearn", "src", "tests", "yaml",
+        "conf",
+        "copier",
+        "databricks",
+        "dbx",
+        "delta",
+        "great_expectations",
+        "jinja2",
+        "mlflow",
+        "notebooks",
+        "numpy",
+        "pandas",
+        "py4j",
+        "pydantic",
+        "pyspark",
+        "pytest",
+        "requests",
+        "ruff",
+        "scipy",
+        "skops",
+        "sklearn",
+        "src",
+        "tests",
+        "yaml",
     }
 )
 
@@ -183,9 +203,20 @@ def node_type(cloud: str) -> str:
 FILTERS = {
     func.__name__: func
     for func in (
-        slugify, to_package, nonempty_error, slug_error, package_error, email_error,
-        github_owner_error, host_error, uc_identifier_error, group_error,
-        optional_uuid_error, optional_https_url_error, example_host, spark_version,
+        slugify,
+        to_package,
+        nonempty_error,
+        slug_error,
+        package_error,
+        email_error,
+        github_owner_error,
+        host_error,
+        uc_identifier_error,
+        group_error,
+        optional_uuid_error,
+        optional_https_url_error,
+        example_host,
+        spark_version,
         node_type,
     )
 }

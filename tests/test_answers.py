@@ -21,7 +21,7 @@ INVALID = [
     ({"package_name": "class"}, "package_name", "'class' is a Python keyword"),
     ({"package_name": "json"}, "package_name", "would shadow the standard-library module 'json'"),
     ({"package_name": "mlflow"}, "package_name", "would shadow the dependency module 'mlflow'"),
-    ({"package_name": "churn-model"}, "package_name", "'churn-model' is not a valid Python identifier"),
+    ({"package_name": "churn-model"}, "package_name", "is not a valid Python identifier"),
     ({"author_email": "ml-team.example.com"}, "author_email", "is not an e-mail address"),
     ({"github_org": "-my-org"}, "github_org", "'-my-org' is not a GitHub owner name"),
     (
@@ -39,7 +39,7 @@ INVALID = [
         "databricks_host_prod",
         "must be a bare workspace URL",
     ),
-    ({"catalog_dev": "Dev-Catalog"}, "catalog_dev", "'Dev-Catalog' is not a valid Unity Catalog name"),
+    ({"catalog_dev": "Dev-Catalog"}, "catalog_dev", "is not a valid Unity Catalog name"),
     ({"schema_name": "1schema"}, "schema_name", "'1schema' is not a valid Unity Catalog name"),
     ({"project_group": "!devs"}, "project_group", "'!devs' is not a valid group name"),
     ({"sp_staging_client_id": "not-a-uuid"}, "sp_staging_client_id", "is not an application id"),
@@ -71,9 +71,7 @@ def test_enough_distinct_invalid_inputs() -> None:
     assert len({repr(data) for data, _, _ in INVALID}) >= 12
 
 
-@pytest.mark.parametrize(
-    "value", ["churn-model", "abc", "a" + "-b" * 19, "fraud-detection-2"]
-)
+@pytest.mark.parametrize("value", ["churn-model", "abc", "a" + "-b" * 19, "fraud-detection-2"])
 def test_valid_slugs(value: str) -> None:
     assert answers.slug_error(value) == ""
 

@@ -1,0 +1,91 @@
+"""The docs site builds strictly; the generated project builds a deployable wheel."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def test_template_docs_build_strict(tmp_path: Path) -> None:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "index.html").read_text()
+    assert "fonts.googleapis.com" not in page
+
+
+def test_generated_wheel_carries_package_conf_and_entry_points(
+    default_project: Path, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(tmp_path),
+            str(default_project),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (wheel,) = tmp_path.glob("churn_model-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "churn_model/tasks/ingest.py" in names
+    assert "churn_model/_conf/project.yml" in names
+    assert {f"churn_model/_conf/envs/{env}.yml" for env in ("dev", "staging", "prod")} <= names
+    (entry_points,) = [n for n in names if n.endswith("entry_points.txt")]
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "churn-model-ingest = churn_model.tasks.ingest:main" in text
+
+    # A job on Databricks has no conf/ in its working directory: it reads the packaged one.
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+    )
+    probe = (
+        "from churn_model.platform.config import load_config\n"
+        "for env in ('dev', 'staging', 'prod'):\n"
+        "    print(load_config(env).model_name)\n"
+    )
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=workdir,
+        env={**os.environ, "PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split() == [
+        "dev.churn_model.churn_model",
+        "staging.churn_model.churn_model",
+        "prod.churn_model.churn_model",
+    ]
