@@ -28,8 +28,10 @@ def test_generated_test_suite_passes(default_project: Path, tmp_path: Path) -> N
 def test_make_run_runs_the_local_pipeline(default_project: Path, tmp_path: Path) -> None:
     result = _run(["make", "run", f"PY={sys.executable}"], default_project, tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert "ingest: done" in result.stderr
+    for task in ("ingest", "validate", "train", "evaluate", "promote", "infer"):
+        assert f"{task}: done" in result.stderr
     assert "rows=5000" in result.stdout
+    assert "champion=1" in result.stdout
     table = tmp_path / "local" / "warehouse" / "local__churn_model.db" / "features"
     assert (table / "_delta_log").is_dir()
 

@@ -51,7 +51,10 @@ def test_pyproject_parses_and_declares_scripts(matrix_project) -> None:
     _, project = matrix_project
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     scripts = pyproject["project"]["scripts"]
-    assert scripts["churn-model-ingest"] == "churn_model.tasks.ingest:main"
+    for task in ("ingest", "validate", "train", "evaluate", "promote", "infer"):
+        assert scripts[f"churn-model-{task}"] == f"churn_model.tasks.{task}:main"
+        assert (project / "src" / "churn_model" / "tasks" / f"{task}.py").is_file()
+    assert scripts["churn-model-rollback"] == "churn_model.tasks.promote:rollback_main"
     assert pyproject["tool"]["hatch"]["version"]["source"] == "vcs"
 
 
@@ -74,6 +77,9 @@ def test_answers_drive_the_config(matrix_project) -> None:
     node_types = {"aws": "m5d.xlarge", "azure": "Standard_D4ds_v5", "gcp": "n2-standard-4"}
     assert dev["cluster"]["node_type_id"] == node_types[answers["cloud"]]
     assert dev["cluster"]["spark_version"] == "17.3.x-cpu-ml-scala2.13"
+    tables = dev["tables"]
+    assert ("drift_metrics" in tables) is answers["include_monitoring"]
+    assert ("monitoring" in dev) is answers["include_monitoring"]
     readme = (project / "README.md").read_text()
     if answers["ci_auth"] == "github-oidc":
         assert "GitHub OIDC workload identity federation" in readme

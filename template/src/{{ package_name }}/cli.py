@@ -11,16 +11,21 @@ from .platform.config import ENVIRONMENTS
 from .platform.runner import Task, execute
 
 # Lifecycle order; each name is a module in tasks/ with a `run(context)` function.
-PIPELINE = ("ingest",)
+PIPELINE = ("ingest", "validate", "train", "evaluate", "promote", "infer")
+# Commands outside the pipeline: name -> (module, function).
+EXTRA = {"rollback": ("promote", "rollback")}
 
 
 def load_task(name: str) -> Task:
-    return importlib.import_module(f"{__package__}.tasks.{name}").run
+    module, function = EXTRA.get(name, (name, "run"))
+    return getattr(importlib.import_module(f"{__package__}.tasks.{module}"), function)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
-    parser.add_argument("task", choices=(*PIPELINE, "pipeline"), help="a task, or all in order")
+    parser.add_argument(
+        "task", choices=(*PIPELINE, *EXTRA, "pipeline"), help="a task, or all in order"
+    )
     parser.add_argument("--env", default="local", choices=ENVIRONMENTS)
     parser.add_argument("--conf-dir", type=Path, default=None, help="default: ./conf")
     args = parser.parse_args(argv)

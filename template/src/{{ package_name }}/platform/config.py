@@ -109,6 +109,31 @@ class Source(_Strict):
 
 class Tables(_Strict):
     features: TableName
+    validation_results: TableName
+    evaluations: TableName
+    predictions: TableName
+    drift_metrics: TableName | None = None
+
+
+class Validation(_Strict):
+    suite: str = Field(default="features", pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class Evaluation(_Strict):
+    metric: Literal["roc_auc", "accuracy", "f1", "log_loss"] = "roc_auc"
+    min_improvement: float = 0.0
+    floor: float
+    holdout_percent: int = Field(default=20, ge=5, le=50)
+
+
+class Monitoring(_Strict):
+    psi_threshold: float = Field(default=0.2, gt=0)
+    ks_threshold: float = Field(default=0.1, gt=0, le=1)
+    bins: int = Field(default=10, ge=2, le=100)
+    # Plain http only to this machine, for tests with a local receiver.
+    webhook_url: str = Field(
+        default="", pattern=r"^(https://\S+|http://(127\.0\.0\.1|localhost)(:\d+)?(/\S*)?)?$"
+    )
 
 
 class MlflowSettings(_Strict):
@@ -132,12 +157,15 @@ class EnvConfig(_Strict):
     sample: SampleData
     tables: Tables
     mlflow: MlflowSettings
+    validation: Validation = Validation()
+    evaluation: Evaluation
+    monitoring: Monitoring | None = None
     cluster: Cluster | None = None
 
     @model_validator(mode="after")
     def _tables_stay_in_environment(self) -> EnvConfig:
         # A dev config that names a prod table is a mistake that must not run.
-        for key, name in self.tables.model_dump().items():
+        for key, name in self.tables.model_dump(exclude_none=True).items():
             catalog, schema, _ = name.split(".")
             if (catalog, schema) != (self.catalog, self.schema_):
                 raise ValueError(

@@ -62,6 +62,7 @@ def local_spark(root: Path, app_name: str = "mlops", cores: str = "*") -> SparkS
         # Small local data: a few shuffle partitions beat the default 200.
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .enableHiveSupport()
     )

@@ -1,0 +1,9 @@
+"""The project's model: features, estimator and hyper-parameters.
+
+Project-owned: change anything here; `copier update` never overwrites this package.
+The platform code only relies on FEATURES, LABEL, ID_COLUMN, PARAMS and build_model.
+"""
+
+from .spec import CATEGORICAL, FEATURES, ID_COLUMN, LABEL, NUMERIC, PARAMS, build_model
+
+__all__ = ["CATEGORICAL", "FEATURES", "ID_COLUMN", "LABEL", "NUMERIC", "PARAMS", "build_model"]

@@ -1,0 +1,66 @@
+"""MLflow wiring: URIs and experiment from config, registry aliases, lineage."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import mlflow
+import yaml
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+
+from .config import Config
+from .spark import local_dir
+
+CHAMPION, CHALLENGER, PREVIOUS = "champion", "challenger", "previous"
+
+
+def _local_uri(uri: str) -> str:
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
+        directory = local_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        return prefix + str(directory / uri.removeprefix(prefix))
+    return uri
+
+
+def configure(config: Config) -> MlflowClient:
+    """Point MLflow at this environment's tracking server and registry."""
+    settings = config.env.mlflow
+    local = config.env.platform == "local"
+    tracking = _local_uri(settings.tracking_uri) if local else settings.tracking_uri
+    registry = _local_uri(settings.registry_uri) if local else settings.registry_uri
+    mlflow.set_tracking_uri(tracking)
+    mlflow.set_registry_uri(registry)
+    if mlflow.get_experiment_by_name(settings.experiment) is None:
+        location = (local_dir() / "mlartifacts").as_uri() if local else None
+        mlflow.create_experiment(settings.experiment, artifact_location=location)
+    mlflow.set_experiment(settings.experiment)
+    return MlflowClient(tracking_uri=tracking, registry_uri=registry)
+
+
+def version_by_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+
+
+def git_commit(start: Path) -> str:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=start, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return result.stdout.strip()
+
+
+def template_version(conf_dir: Path) -> str:
+    """The template commit/tag recorded by Copier, or 'unknown'."""
+    answers = Path(conf_dir).resolve().parent / ".copier-answers.yml"
+    if not answers.is_file():
+        return "unknown"
+    return str((yaml.safe_load(answers.read_text()) or {}).get("_commit", "unknown"))

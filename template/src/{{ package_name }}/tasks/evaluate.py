@@ -1,0 +1,124 @@
+"""evaluate: the newest model version against the champion on the same holdout.
+
+Passing means scoring at least `floor` and beating the champion by `min_improvement`
+(with no champion, the floor alone decides). A passing candidate gets the `challenger`
+alias; a failing one fails the task, so promotion never runs. Every comparison is
+logged to MLflow and appended to the evaluations Delta table.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import mlflow
+import numpy as np
+from sklearn import metrics
+
+from .. import model
+from ..platform import tracking
+from ..platform.config import Evaluation
+from ..platform.datasets import current_version, is_holdout, read_version
+from ..platform.runner import TaskContext, TaskFailed, entry_point
+from ..platform.tables import ensure_schema, resolve
+
+LOWER_IS_BETTER = {"log_loss"}
+
+
+def score(metric: str, label: np.ndarray, probability: np.ndarray) -> float:
+    if metric == "roc_auc":
+        return float(metrics.roc_auc_score(label, probability))
+    if metric == "log_loss":
+        return float(metrics.log_loss(label, probability, labels=[0, 1]))
+    predicted = (probability >= 0.5).astype(int)
+    if metric == "accuracy":
+        return float(metrics.accuracy_score(label, predicted))
+    return float(metrics.f1_score(label, predicted))
+
+
+def decide(rule: Evaluation, candidate: float, champion: float | None) -> tuple[bool, str]:
+    """Apply the thresholds; the reason is a sentence for logs and the results table."""
+    sign = -1 if rule.metric in LOWER_IS_BETTER else 1
+    if sign * candidate < sign * rule.floor:
+        return False, f"{rule.metric} {candidate:.4f} misses the floor {rule.floor}"
+    if champion is None:
+        return True, f"{rule.metric} {candidate:.4f} meets the floor and there is no champion"
+    needed = champion + sign * rule.min_improvement
+    if sign * candidate < sign * needed:
+        return False, (
+            f"{rule.metric} {candidate:.4f} does not beat champion {champion:.4f} "
+            f"by {rule.min_improvement}"
+        )
+    return True, f"{rule.metric} {candidate:.4f} beats champion {champion:.4f}"
+
+
+def _probability(uri: str, features) -> np.ndarray:
+    return mlflow.sklearn.load_model(uri).predict_proba(features)[:, 1]
+
+
+def run(context: TaskContext) -> dict[str, Any]:
+    config, rule = context.config, context.config.env.evaluation
+    client = tracking.configure(config)
+    name = config.model_name
+    versions = client.search_model_versions(f"name = '{name}'")
+    if not versions:
+        raise TaskFailed(f"model {name} has no versions: run train first")
+    candidate = max(versions, key=lambda v: int(v.version))
+    champion = tracking.version_by_alias(client, name, tracking.CHAMPION)
+    if tracking.version_by_alias(client, name, tracking.CHALLENGER):
+        client.delete_registered_model_alias(name, tracking.CHALLENGER)
+
+    table = config.env.tables.features
+    delta_version = current_version(context.spark, table)
+    holdout = (
+        read_version(context.spark, table, delta_version)
+        .where(is_holdout(model.ID_COLUMN, rule.holdout_percent))
+        .select(*model.FEATURES, model.LABEL)
+        .toPandas()
+    )
+    features, label = holdout[model.FEATURES], holdout[model.LABEL].to_numpy()
+    candidate_score = score(rule.metric, label, _probability(candidate.source, features))
+    champion_score = (
+        score(rule.metric, label, _probability(f"models:/{name}@{tracking.CHAMPION}", features))
+        if champion
+        else None
+    )
+    passed, reason = decide(rule, candidate_score, champion_score)
+
+    with mlflow.start_run(run_name="evaluate"):
+        mlflow.set_tags({"candidate_version": candidate.version, "passed": str(passed)})
+        mlflow.log_metric(f"candidate_{rule.metric}", candidate_score)
+        if champion_score is not None:
+            mlflow.log_metric(f"champion_{rule.metric}", champion_score)
+    record = {
+        "evaluated_at": datetime.now(UTC).replace(tzinfo=None),
+        "model_name": name,
+        "candidate_version": int(candidate.version),
+        "champion_version": int(champion.version) if champion else None,
+        "metric": rule.metric,
+        "candidate_score": candidate_score,
+        "champion_score": champion_score,
+        "min_improvement": float(rule.min_improvement),
+        "floor": float(rule.floor),
+        "holdout_rows": len(holdout),
+        "source_delta_version": int(delta_version),
+        "passed": passed,
+        "reason": reason,
+    }
+    schema = (
+        "evaluated_at timestamp, model_name string, candidate_version int, "
+        "champion_version int, metric string, candidate_score double, champion_score double, "
+        "min_improvement double, floor double, holdout_rows int, source_delta_version int, "
+        "passed boolean, reason string"
+    )
+    ensure_schema(context.spark, config.env.tables.evaluations)
+    context.spark.createDataFrame([record], schema).write.format("delta").mode(
+        "append"
+    ).saveAsTable(resolve(config.env.tables.evaluations))
+    if not passed:
+        raise TaskFailed(f"candidate version {candidate.version} rejected: {reason}")
+    client.set_registered_model_alias(name, tracking.CHALLENGER, candidate.version)
+    return {"challenger": candidate.version, "reason": reason}
+
+
+main = entry_point("evaluate", run)

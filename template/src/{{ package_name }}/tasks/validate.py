@@ -1,0 +1,125 @@
+"""validate: the Great Expectations suite from conf/expectations/ on the feature table.
+
+Every run appends one row per expectation to the validation-results Delta table.
+A failed expectation fails the task, naming each failure, so nothing downstream runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import great_expectations as gx
+import yaml
+from great_expectations import expectations as gxe
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
+
+from ..platform.config import ConfigError
+from ..platform.runner import TaskContext, TaskFailed, entry_point
+from ..platform.tables import ensure_schema, resolve
+
+RESULT_SCHEMA = T.StructType(
+    [
+        T.StructField("run_id", T.StringType(), False),
+        T.StructField("run_time", T.TimestampType(), False),
+        T.StructField("suite", T.StringType(), False),
+        T.StructField("table_name", T.StringType(), False),
+        T.StructField("expectation", T.StringType(), False),
+        T.StructField("column_name", T.StringType(), True),
+        T.StructField("success", T.BooleanType(), False),
+        T.StructField("observed_value", T.StringType(), True),
+    ]
+)
+
+
+def _class_name(expectation_type: str) -> str:
+    return "".join(part.capitalize() for part in expectation_type.split("_"))
+
+
+def load_suite(path: Path) -> gx.ExpectationSuite:
+    """Build a GX suite from its YAML declaration; errors name the file and entry."""
+    gx.get_context(mode="ephemeral")  # GX objects need an active context
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    suite = gx.ExpectationSuite(name=spec.get("name", path.stem))
+    entries = spec.get("expectations")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{path}: expectations: must be a non-empty list")
+    for index, entry in enumerate(entries):
+        where = f"{path}: expectations[{index}]"
+        kind = entry.get("type", "") if isinstance(entry, dict) else ""
+        if not re.fullmatch(r"expect_[a-z_]+", kind):
+            raise ConfigError(f"{where}.type: must name an expectation (expect_...)")
+        cls = getattr(gxe, _class_name(kind), None)
+        if cls is None:
+            raise ConfigError(f"{where}.type: unknown expectation '{kind}'")
+        try:
+            suite.add_expectation(cls(**(entry.get("kwargs") or {})))
+        except Exception as error:  # pydantic errors from GX span many lines
+            first = str(error).strip().splitlines()
+            raise ConfigError(f"{where}.kwargs: {first[-1] if first else error}") from None
+    return suite
+
+
+def run_suite(df: DataFrame, suite: gx.ExpectationSuite) -> list[dict[str, Any]]:
+    """Validate `df` (a Spark DataFrame) and return one plain dict per expectation."""
+    context = gx.get_context(mode="ephemeral")
+    asset = context.data_sources.add_spark(name="spark").add_dataframe_asset(name="features")
+    batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
+        batch_parameters={"dataframe": df}
+    )
+    outcome = batch.validate(suite)
+    rows = []
+    for result in outcome.results:
+        config = result.expectation_config
+        observed = result.result.get("observed_value")
+        if observed is None and "unexpected_count" in result.result:
+            observed = {"unexpected_count": result.result["unexpected_count"]}
+        rows.append(
+            {
+                "expectation": config.type,
+                "column_name": config.kwargs.get("column"),
+                "success": bool(result.success),
+                "observed_value": json.dumps(observed, default=str),
+            }
+        )
+    return rows
+
+
+def record(spark: SparkSession, rows: list[dict[str, Any]], suite: str, source: str, table: str):
+    run_id, now = uuid.uuid4().hex, datetime.now(UTC).replace(tzinfo=None)
+    records = [
+        {"run_id": run_id, "run_time": now, "suite": suite, "table_name": source, **row}
+        for row in rows
+    ]
+    ensure_schema(spark, table)
+    spark.createDataFrame(records, RESULT_SCHEMA).write.format("delta").mode("append").saveAsTable(
+        resolve(table)
+    )
+    return run_id
+
+
+def run(context: TaskContext) -> dict[str, Any]:
+    config = context.config
+    suite = load_suite(config.conf_dir / "expectations" / f"{config.env.validation.suite}.yml")
+    source = config.env.tables.features
+    df = context.spark.read.table(resolve(source))
+    rows = run_suite(df, suite)
+    run_id = record(context.spark, rows, suite.name, source, config.env.tables.validation_results)
+    failed = [row for row in rows if not row["success"]]
+    if failed:
+        details = "; ".join(
+            f"{row['expectation']}({row['column_name'] or 'table'}): {row['observed_value']}"
+            for row in failed
+        )
+        raise TaskFailed(f"suite '{suite.name}' failed {len(failed)}/{len(rows)}: {details}")
+    return {"suite": suite.name, "expectations": len(rows), "failed": 0, "run_id": run_id}
+
+
+main = entry_point("validate", run)
