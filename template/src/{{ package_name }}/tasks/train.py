@@ -58,7 +58,12 @@ def run(context: TaskContext) -> dict[str, Any]:
     version = str(info.registered_model_version)
     for key, value in lineage.items():
         client.set_model_version_tag(config.model_name, version, key, value)
-    return {"model": config.model_name, "version": version, "run_id": active.info.run_id}
+    return {
+        "model": config.model_name,
+        "version": version,
+        "run_id": active.info.run_id,
+        "tracking_uri": mlflow.get_tracking_uri(),
+    }
 
 
 main = entry_point("train", run)
