@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
 from ..platform import sample_data
 from ..platform.config import Config
+from ..platform.datasets import current_version
 from ..platform.runner import TaskContext, TaskFailed, entry_point
 from ..platform.tables import ensure_schema, resolve
 
@@ -42,7 +42,7 @@ def write_table(spark: SparkSession, df: DataFrame, name: str) -> int:
         .option("overwriteSchema", "true")
         .saveAsTable(resolved)
     )
-    return DeltaTable.forName(spark, resolved).history(1).collect()[0]["version"]
+    return current_version(spark, name)
 
 
 def run(context: TaskContext) -> dict[str, Any]:
