@@ -58,6 +58,27 @@ def test_pyproject_parses_and_declares_scripts(matrix_project) -> None:
     assert pyproject["tool"]["hatch"]["version"]["source"] == "vcs"
 
 
+def test_monitoring_answer_switches_the_monitor_task(matrix_project) -> None:
+    answers, project = matrix_project
+    monitoring = answers["include_monitoring"]
+    scripts = tomllib.loads((project / "pyproject.toml").read_text())["project"]["scripts"]
+    package = project / "src" / "churn_model"
+    assert ("churn-model-monitor" in scripts) is monitoring
+    assert (package / "tasks" / "monitor.py").is_file() is monitoring
+    assert (package / "monitoring" / "drift.py").is_file() is monitoring
+    assert (project / "tests" / "unit" / "test_monitor.py").is_file() is monitoring
+    # The pipeline discovers the task; importing the CLI must work either way.
+    result = subprocess.run(
+        [sys.executable, "-c", "from churn_model import cli; print(cli.PIPELINE[-1])"],
+        cwd=project,
+        env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ("monitor" if monitoring else "infer")
+
+
 def test_ruff_passes_on_generated_python(matrix_project) -> None:
     _, project = matrix_project
     for args in (["check", "."], ["format", "--check", "."]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,7 +12,10 @@ from .platform.config import ENVIRONMENTS
 from .platform.runner import Task, execute
 
 # Lifecycle order; each name is a module in tasks/ with a `run(context)` function.
-PIPELINE = ("ingest", "validate", "train", "evaluate", "promote", "infer")
+# `monitor` exists only in projects generated with monitoring.
+PIPELINE = ("ingest", "validate", "train", "evaluate", "promote", "infer") + (
+    ("monitor",) if importlib.util.find_spec(f"{__package__}.tasks.monitor") else ()
+)
 # Commands outside the pipeline: name -> (module, function).
 EXTRA = {"rollback": ("promote", "rollback")}
 

@@ -13,6 +13,11 @@ def current_version(spark: SparkSession, table: str) -> int:
     return DeltaTable.forName(spark, resolve(table)).history(1).collect()[0]["version"]
 
 
+def batch_id(table: str, version: int) -> str:
+    """Names one scored input: the table and its Delta version (`cat.schema.t@v3`)."""
+    return f"{table}@v{int(version)}"
+
+
 def read_version(spark: SparkSession, table: str, version: int) -> DataFrame:
     return spark.sql(f"SELECT * FROM {resolve(table)} VERSION AS OF {int(version)}")
 

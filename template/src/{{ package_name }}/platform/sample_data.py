@@ -40,21 +40,25 @@ def generate(
 
     charge_shift = 1.3 if drift else 1.0
     calls_rate = 3.0 if drift else 1.5
-    contract_mix = (0.75, 0.9) if drift else (0.55, 0.8)
+    contract_mix = (0.8, 0.92) if drift else (0.55, 0.8)
 
-    base = spark.range(0, rows, numPartitions=partitions)
-    df = base.select(
+    # Each draw is a column first: a rand() inside a when() chain only advances on the
+    # branches that run, which would skew the category shares.
+    draws = spark.range(0, rows, numPartitions=partitions).select(
+        "id", *[u(k).alias(f"_u{k}") for k in range(1, 9)]
+    )
+    df = draws.select(
         F.format_string("C%09d", F.col("id")).alias(ID_COLUMN),
-        (F.floor(u(1) * 72) + 1).cast("int").alias("tenure_months"),
-        F.round((F.lit(20.0) + u(2) * 100.0) * charge_shift, 2).alias("monthly_charges"),
-        F.least(F.floor(-F.log(F.lit(1.0) - u(3)) * calls_rate), F.lit(15))
+        (F.floor(F.col("_u1") * 72) + 1).cast("int").alias("tenure_months"),
+        F.round((F.lit(20.0) + F.col("_u2") * 100.0) * charge_shift, 2).alias("monthly_charges"),
+        F.least(F.floor(-F.log(F.lit(1.0) - F.col("_u3")) * calls_rate), F.lit(15))
         .cast("int")
         .alias("support_calls"),
-        _pick(u(4), CONTRACTS, contract_mix).alias("contract"),
-        _pick(u(5), PAYMENT_METHODS, (0.35, 0.55, 0.78)).alias("payment_method"),
-        _pick(u(6), REGIONS, (0.3, 0.55, 0.8)).alias("region"),
-        u(7).alias("_noise"),
-        u(8).alias("_draw"),
+        _pick(F.col("_u4"), CONTRACTS, contract_mix).alias("contract"),
+        _pick(F.col("_u5"), PAYMENT_METHODS, (0.35, 0.55, 0.78)).alias("payment_method"),
+        _pick(F.col("_u6"), REGIONS, (0.3, 0.55, 0.8)).alias("region"),
+        F.col("_u7").alias("_noise"),
+        F.col("_u8").alias("_draw"),
     )
     logit = (
         F.lit(-1.2)

@@ -42,6 +42,12 @@ def local_spark(root: Path, app_name: str = "mlops", cores: str = "*") -> SparkS
     # Python UDF workers must run the interpreter that has the project installed.
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    # ...and must import this package (scoring closures, the model's own classes) even
+    # when it is not installed but only on sys.path, as under pytest or PYTHONPATH=src.
+    package_parent = str(Path(__file__).resolve().parents[2])
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if package_parent not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([package_parent, *paths])
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
     builder = (

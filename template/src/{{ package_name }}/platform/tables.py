@@ -7,6 +7,8 @@ catalog has only databases, so `catalog.schema` folds into one database name:
 
 from __future__ import annotations
 
+from typing import Any
+
 from pyspark.sql import SparkSession
 
 from .spark import on_databricks
@@ -33,3 +35,11 @@ def ensure_schema(spark: SparkSession, name: str, local: bool | None = None) -> 
     """Create the schema (database) that will hold `name` if it does not exist."""
     resolved = resolve(name, local)
     spark.sql(f"CREATE SCHEMA IF NOT EXISTS {resolved.rpartition('.')[0]}")
+
+
+def append_rows(spark: SparkSession, rows: list[dict[str, Any]], schema: str, name: str) -> None:
+    """Append result rows (one Delta commit), creating the schema and table if needed."""
+    ensure_schema(spark, name)
+    spark.createDataFrame(rows, schema).write.format("delta").mode("append").saveAsTable(
+        resolve(name)
+    )

@@ -20,7 +20,7 @@ from ..platform import tracking
 from ..platform.config import Evaluation
 from ..platform.datasets import current_version, is_holdout, read_version
 from ..platform.runner import TaskContext, TaskFailed, entry_point
-from ..platform.tables import ensure_schema, resolve
+from ..platform.tables import append_rows
 
 LOWER_IS_BETTER = {"log_loss"}
 
@@ -111,10 +111,7 @@ def run(context: TaskContext) -> dict[str, Any]:
         "min_improvement double, floor double, holdout_rows int, source_delta_version int, "
         "passed boolean, reason string"
     )
-    ensure_schema(context.spark, config.env.tables.evaluations)
-    context.spark.createDataFrame([record], schema).write.format("delta").mode(
-        "append"
-    ).saveAsTable(resolve(config.env.tables.evaluations))
+    append_rows(context.spark, [record], schema, config.env.tables.evaluations)
     if not passed:
         raise TaskFailed(f"candidate version {candidate.version} rejected: {reason}")
     client.set_registered_model_alias(name, tracking.CHALLENGER, candidate.version)

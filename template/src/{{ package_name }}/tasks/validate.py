@@ -21,7 +21,7 @@ from pyspark.sql import types as T
 
 from ..platform.config import ConfigError
 from ..platform.runner import TaskContext, TaskFailed, entry_point
-from ..platform.tables import ensure_schema, resolve
+from ..platform.tables import append_rows, resolve
 
 RESULT_SCHEMA = T.StructType(
     [
@@ -98,10 +98,7 @@ def record(spark: SparkSession, rows: list[dict[str, Any]], suite: str, source: 
         {"run_id": run_id, "run_time": now, "suite": suite, "table_name": source, **row}
         for row in rows
     ]
-    ensure_schema(spark, table)
-    spark.createDataFrame(records, RESULT_SCHEMA).write.format("delta").mode("append").saveAsTable(
-        resolve(table)
-    )
+    append_rows(spark, records, RESULT_SCHEMA, table)
     return run_id
 
 

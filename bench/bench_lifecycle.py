@@ -1,0 +1,134 @@
+"""Lifecycle benchmark: batch inference and drift monitoring on local Spark.
+
+    .venv/bin/python bench/bench_lifecycle.py [--sizes 100000,1000000] [--monitor 1000000,5000000]
+
+Renders the default project into a temp dir, trains and promotes a champion on the
+sample data, then measures:
+
+* inference rows/s of the project's Spark scoring (`platform.scoring.score`), against
+  the same model's in-process pandas `predict` on the same rows (the limit; target: Spark
+  within 2x), with MLflow's stock `spark_udf` for comparison;
+* `monitoring.drift.compare` on 10 features (target < 30 s at 1M rows, linear growth).
+
+Input tables are written to Delta before timing; timings include reading them. Not a
+test: the numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import copier
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(func) -> float:
+    started = time.perf_counter()
+    func()
+    return time.perf_counter() - started
+
+
+def best_of(runs: int, func) -> float:
+    return min(timed(func) for _ in range(runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100000,1000000", help="inference row counts")
+    parser.add_argument("--monitor", default="1000000,5000000", help="monitor row counts")
+    parser.add_argument("--runs", type=int, default=2, help="timed runs per cell (best)")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.sizes.split(",") if n]
+    monitor_sizes = [int(n) for n in args.monitor.split(",") if n]
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-lifecycle-"))
+    project = tmp / "project"
+    copier.run_copy(str(ROOT), str(project), defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True)
+    os.environ["MLOPS_LOCAL_DIR"] = str(tmp / "local")
+    os.chdir(project)
+    sys.path.insert(0, str(project / "src"))
+
+    import mlflow
+    from churn_model import cli, model
+    from churn_model.monitoring import drift
+    from churn_model.platform import sample_data, tracking
+    from churn_model.platform.config import load_config
+    from churn_model.platform.scoring import score
+    from churn_model.platform.spark import local_spark
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    spark = local_spark(tmp / "local", app_name="bench")
+    for task in ("ingest", "validate", "train", "evaluate", "promote"):
+        if cli.main([task, "--env", "local"]) != 0:
+            sys.exit(f"setup task {task} failed")
+    config = load_config("local", project / "conf")
+    tracking.configure(config)
+    uri = f"models:/{config.model_name}@champion"
+    pyfunc = mlflow.pyfunc.load_model(uri)
+    spark.sql("CREATE SCHEMA IF NOT EXISTS bench")
+
+    inference = []
+    for rows in sizes:
+        table = f"bench.features_{rows}"
+        sample_data.generate(spark, rows, seed=7).write.format("delta").mode(
+            "overwrite"
+        ).saveAsTable(table)
+        frame = spark.read.table(table)
+        pandas_rows = frame.select(*model.FEATURES).toPandas()
+        limit = best_of(args.runs, lambda p=pandas_rows: pyfunc.predict(p))
+        ours = best_of(
+            args.runs,
+            lambda f=frame: score(f, uri, model.ID_COLUMN, model.FEATURES)
+            .write.format("noop")
+            .mode("overwrite")
+            .save(),
+        )
+        udf = mlflow.pyfunc.spark_udf(
+            spark, uri, result_type=T.ArrayType(T.DoubleType()), env_manager="local"
+        )
+        stock = best_of(
+            args.runs,
+            lambda f=frame: f.select(udf(F.struct(*model.FEATURES))[1])
+            .write.format("noop")
+            .mode("overwrite")
+            .save(),
+        )
+        inference.append((rows, limit, ours, stock))
+
+    extra = [f"x{i}" for i in range(3)]  # 7 sample features + 3 = 10
+    columns = [*model.FEATURES, *extra]
+    monitoring = []
+    for rows in monitor_sizes:
+        for side, seed, drifted in (("reference", 1, False), ("current", 2, True)):
+            data = sample_data.generate(spark, rows, seed=seed, drift=drifted, partitions=8)
+            data = data.select("*", *[(F.rand(seed + i) * 10).alias(c) for i, c in enumerate(extra)])
+            data.write.format("delta").mode("overwrite").saveAsTable(f"bench.{side}_{rows}")
+        reference, current = spark.table(f"bench.reference_{rows}"), spark.table(f"bench.current_{rows}")
+        elapsed = best_of(1, lambda r=reference, c=current: drift.compare(r, c, columns))
+        monitoring.append((rows, elapsed))
+
+    cores = spark.sparkContext.defaultParallelism
+    print(f"\nBatch inference (local[*], {cores} cores; scoring to a no-op sink)")
+    print(f"{'rows':>10} {'pandas predict':>16} {'spark score':>14} {'ratio':>7} "
+          f"{'rows/s':>12} {'stock spark_udf':>16} {'ratio':>7}  target")
+    for rows, limit, ours, stock in inference:
+        print(
+            f"{rows:>10,} {limit:>14.2f} s {ours:>12.2f} s {ours / limit:>6.2f}x "
+            f"{rows / ours:>12,.0f} {stock:>14.2f} s {stock / limit:>6.2f}x  <= 2x"
+        )
+    print(f"\nDrift monitor, {len(columns)} features, reference and current of the same size")
+    print(f"{'rows':>10} {'wall time':>10} {'s per 1M rows':>14}  target")
+    for rows, elapsed in monitoring:
+        print(f"{rows:>10,} {elapsed:>8.1f} s {elapsed / rows * 1e6:>14.1f}  < 30 s at 1M, linear")
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""A self-contained HTML drift report: a table of the statistics and a plot per column.
+
+Plots are PNGs inlined as data URIs, so the file can be opened anywhere, attached to an
+MLflow run or mailed, and never fetches anything from the internet.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Sequence
+
+from matplotlib.figure import Figure
+
+from .drift import ColumnDrift
+
+STYLE = """body { font-family: sans-serif; margin: 2em; }
+table { border-collapse: collapse; }
+td, th { border: 1px solid #ccc; padding: 4px 8px; }
+tr.drift { background: #fde2e1; }
+figure { display: inline-block; margin: 4px; }
+"""
+
+
+def plot(result: ColumnDrift, drifted: bool) -> str:
+    """Reference vs current share per bucket, as a base64 PNG."""
+    figure = Figure(figsize=(6.4, 2.8), layout="constrained")
+    axes = figure.add_subplot()
+    positions = range(len(result.buckets))
+    width = 0.4
+    axes.bar([p - width / 2 for p in positions], result.reference, width, label="reference")
+    axes.bar([p + width / 2 for p in positions], result.current, width, label="current")
+    axes.set_xticks(list(positions), result.buckets, rotation=30, ha="right", fontsize=7)
+    axes.set_ylabel("share of rows")
+    ks = "" if result.ks is None else f", KS {result.ks:.3f}"
+    axes.set_title(
+        f"{result.column}: PSI {result.psi:.3f}{ks}" + (" (drift)" if drifted else ""),
+        fontsize=9,
+    )
+    axes.legend(fontsize=7)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def render(
+    title: str,
+    facts: dict[str, str],
+    results: Sequence[ColumnDrift],
+    psi_threshold: float,
+    ks_threshold: float,
+) -> str:
+    rows, figures = [], []
+    for result in results:
+        drifted = result.drifted(psi_threshold, ks_threshold)
+        ks = "" if result.ks is None else f"{result.ks:.4f}"
+        rows.append(
+            f"<tr class={'drift' if drifted else 'ok'}><td>{html.escape(result.column)}</td>"
+            f"<td>{result.kind}</td><td>{result.psi:.4f}</td><td>{ks}</td>"
+            f"<td>{'yes' if drifted else 'no'}</td></tr>"
+        )
+        figures.append(
+            f'<figure><img alt="{html.escape(result.column)}" '
+            f'src="data:image/png;base64,{plot(result, drifted)}"></figure>'
+        )
+    items = "".join(
+        f"<li>{html.escape(key)}: {html.escape(value)}</li>" for key, value in facts.items()
+    )
+    head = (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title>\n<style>\n{STYLE}</style></head>\n"
+    )
+    return (
+        f"{head}<body><h1>{html.escape(title)}</h1>\n"
+        f"<ul>{items}<li>thresholds: PSI &gt; {psi_threshold}, KS &gt; {ks_threshold}</li></ul>\n"
+        "<table><tr><th>column</th><th>kind</th><th>PSI</th><th>KS</th><th>drift</th></tr>\n"
+        f"{''.join(rows)}\n</table>\n{''.join(figures)}\n</body></html>\n"
+    )
