@@ -14,7 +14,7 @@ help:
 	@echo "make demo   render a demo project into $(DEMO) and run its pipeline locally"
 	@echo "make test   run the template's test suite"
 	@echo "make docs   build the documentation site into site/"
-	@echo "make bench  print the foundation benchmark table"
+	@echo "make bench  print the benchmark tables (foundation, lifecycle, update)"
 
 check-java:
 	@java -version 2>&1 | grep -Eq 'version "17[."]' || { \
@@ -45,6 +45,8 @@ docs: setup
 
 bench: setup
 	$(PY) bench/bench_foundation.py
+	$(PY) bench/bench_lifecycle.py
+	$(PY) bench/bench_update.py
 
 clean:
 	rm -rf build site

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -11,13 +12,15 @@ import yaml
 from conftest import ROOT, render
 
 JINJA_MARKERS = ("{{", "{%", "%}")
+# GitHub Actions expressions are meant to survive rendering.
+GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 
 
 def text_files(project: Path):
     for path in sorted(project.rglob("*")):
         if path.is_file() and ".git" not in path.parts:
             try:
-                yield path, path.read_text(encoding="utf-8")
+                yield path, GITHUB_EXPRESSION.sub("", path.read_text(encoding="utf-8"))
             except UnicodeDecodeError:
                 continue
 

@@ -126,6 +126,11 @@ class Evaluation(_Strict):
     holdout_percent: int = Field(default=20, ge=5, le=50)
 
 
+class Inference(_Strict):
+    # The class-1 probability from which a prediction counts as positive.
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+
+
 class Monitoring(_Strict):
     psi_threshold: float = Field(default=0.2, gt=0)
     ks_threshold: float = Field(default=0.1, gt=0, le=1)
@@ -159,6 +164,7 @@ class EnvConfig(_Strict):
     mlflow: MlflowSettings
     validation: Validation = Validation()
     evaluation: Evaluation
+    inference: Inference = Inference()
     monitoring: Monitoring | None = None
     cluster: Cluster | None = None
 

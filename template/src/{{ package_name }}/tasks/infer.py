@@ -43,7 +43,7 @@ def run(context: TaskContext) -> dict[str, Any]:
     predictions = scored.select(
         model.ID_COLUMN,
         PROBABILITY,
-        (F.col(PROBABILITY) >= 0.5).cast("int").alias("prediction"),
+        (F.col(PROBABILITY) >= config.env.inference.threshold).cast("int").alias("prediction"),
         F.lit(name).alias("model_name"),
         F.lit(int(champion.version)).alias("model_version"),
         F.lit(tracking.CHAMPION).alias("model_alias"),

@@ -1,0 +1,255 @@
+"""`copier update` for real: a throw-away template repo with the released tags (from
+releases.yml) and the working tree tagged as a far-future version, projects copied at
+an old tag, edited as a user would, then updated by the projects' own update script."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import copier
+import pytest
+import yaml
+from conftest import ROOT
+
+sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "migrations")]
+import add_inference_threshold as migration  # noqa: E402
+import fleet  # noqa: E402
+import throwaway_template as throwaway  # noqa: E402
+
+updater = fleet.load_updater()
+
+NEW = "v99.0.0"
+RELEASES = throwaway.releases()
+git = throwaway.git
+OLDEST = RELEASES[0]["version"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def git_identity() -> None:
+    for role in ("AUTHOR", "COMMITTER"):
+        os.environ.setdefault(f"GIT_{role}_NAME", "Template Tests")
+        os.environ.setdefault(f"GIT_{role}_EMAIL", "tests@example.invalid")
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of this repo with every release tag, plus the working tree as NEW."""
+    try:
+        return throwaway.build(tmp_path_factory.mktemp("template") / "repo", NEW)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+
+
+def generate(template: Path, dst: Path, ref: str) -> Path:
+    copier.run_copy(str(template), str(dst), vcs_ref=ref, defaults=True, unsafe=True, quiet=True)
+    if not (dst / ".git").is_dir():  # releases before the first-copy `git init` task
+        git(dst, "init", "--quiet", "--initial-branch=main")
+    git(dst, "add", "-A")
+    git(dst, "commit", "--quiet", "-m", f"generate at {ref}")
+    return dst
+
+
+def commit_all(project: Path, message: str) -> None:
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "-m", message)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{path} lacks {old!r}"
+    path.write_text(text.replace(old, new, 1))
+
+
+USER_NOTEBOOK = "# Databricks notebook source\nprint('my analysis')\n"
+
+
+def make_user_edits(project: Path) -> None:
+    edit(project / "src/churn_model/model/spec.py", '"C": 1.0', '"C": 0.5')
+    edit(project / "conf/envs/local.yml", "rows: 5000", "rows: 4000")
+    edit(project / "conf/expectations/features.yml", "max_value: 120", "max_value: 130")
+    (project / "notebooks" / "exploration.py").write_text(USER_NOTEBOOK)
+    commit_all(project, "my changes")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("old", [r["version"] for r in RELEASES])
+def test_update_keeps_user_work_and_brings_the_platform(template_repo, tmp_path, old) -> None:
+    project = generate(template_repo, tmp_path / "project", old)
+    assert not (project / "src/churn_model/tasks/monitor.py").exists() or old != "v0.1.0"
+    make_user_edits(project)
+
+    result = updater.update(project, NEW)
+
+    assert (result.from_version, result.to_version) == (old, NEW)
+    assert result.status == "updated" and result.conflicts == []
+    # The user's work, untouched.
+    assert '"C": 0.5' in (project / "src/churn_model/model/spec.py").read_text()
+    assert "max_value: 130" in (project / "conf/expectations/features.yml").read_text()
+    assert (project / "notebooks" / "exploration.py").read_text() == USER_NOTEBOOK
+    local = yaml.safe_load((project / "conf/envs/local.yml").read_text())
+    assert local["sample"]["rows"] == 4000
+    # The platform, current; the migration filled in the new config key.
+    assert (project / "src/churn_model/tasks/monitor.py").is_file()
+    assert (project / ".github/workflows/template-update.yml").is_file()
+    assert local["inference"] == {"threshold": 0.5}
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == NEW
+    assert "inference.threshold" in result.upgrade_notes
+    # And the updated project's own test suite passes.
+    env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
+    suite = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert suite.returncode == 0, suite.stdout[-3000:] + suite.stderr[-3000:]
+
+
+def test_platform_edit_that_the_update_changes_is_a_visible_conflict(
+    template_repo, tmp_path
+) -> None:
+    project = generate(template_repo, tmp_path / "project", OLDEST)
+    infer = project / "src/churn_model/tasks/infer.py"
+    edit(infer, ">= 0.5)", ">= 0.6)")  # the new version reads this from config
+    edit(project / "src/churn_model/model/spec.py", '"C": 1.0', '"C": 0.5')
+    commit_all(project, "local platform patch")
+
+    result = updater.update(project, NEW)
+
+    assert result.status == "conflicts"
+    assert result.conflicts == ["src/churn_model/tasks/infer.py"]
+    text = infer.read_text()
+    assert "<<<<<<< before updating" in text and ">>>>>>> after updating" in text
+    assert ">= 0.6)" in text and "config.env.inference.threshold" in text
+    assert '"C": 0.5' in (project / "src/churn_model/model/spec.py").read_text()
+    assert (project / "src/churn_model/tasks/monitor.py").is_file()
+    body = updater.pull_request_body(result)
+    assert f"{OLDEST} → {NEW}" in body and "- `src/churn_model/tasks/infer.py`" in body
+
+
+def test_a_deleted_file_stays_deleted(template_repo, tmp_path) -> None:
+    project = generate(template_repo, tmp_path / "project", OLDEST)
+    (project / "notebooks" / "README.md").unlink()
+    (project / "tests" / "unit" / "test_tables.py").unlink()
+    commit_all(project, "not needed here")
+
+    assert updater.update(project, NEW).status == "updated"
+    assert not (project / "notebooks" / "README.md").exists()
+    assert not (project / "tests" / "unit" / "test_tables.py").exists()
+
+
+def _snapshot(project: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(project)): p.read_bytes()
+        for p in project.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(project).parts
+    }
+
+
+def test_dirty_tree_and_missing_answers_are_refused_untouched(
+    template_repo, tmp_path, capsys
+) -> None:
+    project = generate(template_repo, tmp_path / "dirty", OLDEST)
+    edit(project / "src/churn_model/model/spec.py", '"C": 1.0', '"C": 0.5')  # not committed
+    before = _snapshot(project)
+    assert updater.main([str(project), "--to", NEW]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "uncommitted changes; commit or stash them" in error
+    assert _snapshot(project) == before
+
+    bare = generate(template_repo, tmp_path / "bare", OLDEST)
+    (bare / ".copier-answers.yml").unlink()
+    commit_all(bare, "no answers")
+    before = _snapshot(bare)
+    with pytest.raises(updater.UpdateRefused, match=r"no \.copier-answers\.yml; only a project"):
+        updater.update(bare, NEW)
+    assert _snapshot(bare) == before
+
+
+# Files that legitimately differ between "updated from an old tag" and "fresh copy".
+PROJECT_OWNED_DIFFERENCES = {
+    "README.md",  # project-owned since 0.2.0: the old copy's README stays the user's
+}
+
+
+def test_update_equals_a_fresh_copy(template_repo, tmp_path) -> None:
+    updated = generate(template_repo, tmp_path / "updated", OLDEST)
+    assert updater.update(updated, NEW).status == "updated"
+    fresh = generate(template_repo, tmp_path / "fresh", NEW)
+
+    old_files, new_files = _snapshot(updated), _snapshot(fresh)
+    assert sorted(old_files) == sorted(new_files)
+    differing = {name for name in new_files if old_files[name] != new_files[name]}
+    assert differing == PROJECT_OWNED_DIFFERENCES
+
+
+def test_up_to_date_project_is_left_alone(template_repo, tmp_path) -> None:
+    project = generate(template_repo, tmp_path / "project", NEW)
+    head = git(project, "rev-parse", "HEAD")
+    assert updater.update(project, NEW).status == "up to date"
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "rev-parse", "HEAD") == head
+
+
+def test_newest_release_tag_is_found_by_version_not_by_name(template_repo) -> None:
+    tags = updater.release_tags(str(template_repo))
+    assert tags[-1] == NEW
+    assert tags[: len(RELEASES)] == [r["version"] for r in RELEASES]
+
+
+def _table(output: str) -> dict[str, list[str]]:
+    """project -> [from, "->", to, result] from the fleet table."""
+    rows = {}
+    for line in output.splitlines()[1:]:
+        project, before, arrow, after, result = line.split(maxsplit=4)
+        rows[project] = [before, arrow, after, result]
+    return rows
+
+
+def test_fleet_reports_and_updates_what_is_behind(template_repo, tmp_path, capsys) -> None:
+    behind = generate(template_repo, tmp_path / "behind", OLDEST)
+    current = generate(template_repo, tmp_path / "current", NEW)
+    dirty = generate(template_repo, tmp_path / "dirty", OLDEST)
+    (dirty / "scratch.txt").write_text("wip")
+
+    assert fleet.main([str(behind), str(current), "--to", NEW]) == 0
+    report = _table(capsys.readouterr().out)
+    assert report[str(behind)] == [OLDEST, "->", NEW, "behind"]
+    assert report[str(current)] == [NEW, "->", NEW, "up to date"]
+
+    assert fleet.main([str(behind), str(current), str(dirty), "--update", "--to", NEW]) == 1
+    report = _table(capsys.readouterr().out)
+    assert report[str(behind)] == [OLDEST, "->", NEW, "clean"]
+    assert report[str(current)] == [NEW, "->", NEW, "up to date"]
+    assert report[str(dirty)][3].startswith("refused: ") and "uncommitted" in report[str(dirty)][3]
+    answers = yaml.safe_load((behind / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == NEW
+
+
+def test_inference_migration_appends_only_where_missing(tmp_path) -> None:
+    envs = tmp_path / "conf" / "envs"
+    envs.mkdir(parents=True)
+    (envs / "dev.yml").write_text("# my comment\ncatalog: dev\n")
+    (envs / "prod.yml").write_text("catalog: prod\ninference:\n  threshold: 0.7\n")
+    assert migration.migrate(tmp_path) == [envs / "dev.yml"]
+    dev = (envs / "dev.yml").read_text()
+    assert dev.startswith("# my comment\ncatalog: dev\n")
+    assert yaml.safe_load(dev)["inference"] == {"threshold": 0.5}
+    assert yaml.safe_load((envs / "prod.yml").read_text())["inference"]["threshold"] == 0.7
+    assert migration.migrate(tmp_path) == []  # idempotent
+
+
+def test_upgrade_notes_cover_exactly_the_skipped_versions() -> None:
+    changelog = (
+        "## [Unreleased]\n\n## [0.3.0]\n### Upgrade notes\n- three\n"
+        "## [0.2.0]\n### Added\n- x\n### Upgrade notes\n- two\n\n## [0.1.0]\n"
+        "### Upgrade notes\n- one\n"
+    )
+    notes = updater.upgrade_notes(changelog, "v0.1.0", "v0.3.0")
+    assert "- three" in notes and "- two" in notes and "- one" not in notes
+    assert updater.upgrade_notes(changelog, "v0.2.0", "v0.2.0") == ""
