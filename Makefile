@@ -30,7 +30,22 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: check-java $(VENV)/.installed
+# dbx in its own environment (it needs pydantic v1): the deployment-file tests read
+# rendered files with dbx's own ConfigReader through it.
+DBX_VENV := .venv-dbx
+$(DBX_VENV)/.installed: template/scripts/dbx-requirements.txt
+	$(PYTHON) -m venv $(DBX_VENV)
+	$(DBX_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DBX_VENV)/bin/python -m pip install --quiet -r template/scripts/dbx-requirements.txt
+	touch $@
+
+# actionlint, built from source with the machine's Go, judges every workflow file.
+ACTIONLINT_VERSION := v1.7.7
+.tools/actionlint:
+	@command -v go >/dev/null || { echo "error: Go is required to build actionlint" >&2; exit 1; }
+	GOBIN=$(CURDIR)/.tools go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+setup: check-java $(VENV)/.installed $(DBX_VENV)/.installed .tools/actionlint
 
 demo: setup
 	rm -rf $(DEMO)

@@ -15,8 +15,16 @@ sys.path.insert(0, str(ROOT / "extensions"))
 CLOUDS = ("aws", "azure", "gcp")
 CI_AUTHS = ("github-oidc", "oauth-m2m")
 MONITORING = (True, False)
+STAGING_SP = "11111111-aaaa-4bbb-8ccc-000000000001"
+PROD_SP = "11111111-aaaa-4bbb-8ccc-000000000002"
 MATRIX = [
-    {"cloud": cloud, "ci_auth": auth, "include_monitoring": monitoring}
+    {
+        "cloud": cloud,
+        "ci_auth": auth,
+        "include_monitoring": monitoring,
+        "sp_staging_client_id": STAGING_SP,
+        "sp_prod_client_id": PROD_SP,
+    }
     for cloud, auth, monitoring in itertools.product(CLOUDS, CI_AUTHS, MONITORING)
 ]
 

@@ -15,6 +15,7 @@ import yaml
 from conftest import ROOT
 
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "migrations")]
+import add_failure_notifications  # noqa: E402
 import add_inference_threshold as migration  # noqa: E402
 import fleet  # noqa: E402
 import throwaway_template as throwaway  # noqa: E402
@@ -242,6 +243,19 @@ def test_inference_migration_appends_only_where_missing(tmp_path) -> None:
     assert yaml.safe_load(dev)["inference"] == {"threshold": 0.5}
     assert yaml.safe_load((envs / "prod.yml").read_text())["inference"]["threshold"] == 0.7
     assert migration.migrate(tmp_path) == []  # idempotent
+
+
+def test_notifications_migration_takes_the_author_email_once(tmp_path) -> None:
+    (tmp_path / "conf").mkdir()
+    project_yml = tmp_path / "conf" / "project.yml"
+    project_yml.write_text("# mine\nowner_group: team\n")
+    (tmp_path / ".copier-answers.yml").write_text("author_email: ds@example.com\n")
+    assert add_failure_notifications.migrate(tmp_path) is True
+    text = project_yml.read_text()
+    assert text.startswith("# mine\nowner_group: team\n")
+    assert yaml.safe_load(text)["notifications"] == {"on_failure": ["ds@example.com"]}
+    assert add_failure_notifications.migrate(tmp_path) is False  # idempotent
+    assert add_failure_notifications.migrate(tmp_path / "elsewhere") is False
 
 
 def test_upgrade_notes_cover_exactly_the_skipped_versions() -> None:

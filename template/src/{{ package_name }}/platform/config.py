@@ -78,11 +78,16 @@ class ServicePrincipals(_Strict):
     prod: ApplicationId = ""
 
 
+class Notifications(_Strict):
+    on_failure: list[str] = []  # e-mail addresses told when a deployed job fails
+
+
 class ProjectConfig(_Strict):
     project: ProjectInfo
     model: ModelInfo
     owner_group: str = Field(min_length=2)
     service_principals: ServicePrincipals = ServicePrincipals()
+    notifications: Notifications = Notifications()
 
 
 class SampleData(_Strict):
@@ -147,6 +152,16 @@ class MlflowSettings(_Strict):
     experiment: str = Field(min_length=1)
 
 
+class NotebookTask(_Strict):
+    """One of the project's notebooks as an extra task of a deployed workflow."""
+
+    task_key: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,99}$")
+    workflow: Literal["training", "batch-inference"]
+    notebook_path: str = Field(pattern=r"^/\S+$")  # a workspace path, e.g. in a Git folder
+    depends_on: str | None = None
+    base_parameters: dict[str, str] = {}
+
+
 class Cluster(_Strict):
     node_type_id: str = Field(min_length=1)
     num_workers: NonNegativeInt
@@ -167,6 +182,7 @@ class EnvConfig(_Strict):
     inference: Inference = Inference()
     monitoring: Monitoring | None = None
     cluster: Cluster | None = None
+    notebook_tasks: list[NotebookTask] = []
 
     @model_validator(mode="after")
     def _tables_stay_in_environment(self) -> EnvConfig:
@@ -201,6 +217,14 @@ def default_conf_dir() -> Path:
         return Path("conf")
     packaged = resources.files(__package__.rpartition(".")[0]).joinpath("_conf")
     return Path(str(packaged))
+
+
+def template_version(conf_dir: Path) -> str:
+    """The template tag (or commit) recorded by Copier, or 'unknown'."""
+    answers = Path(conf_dir).resolve().parent / ".copier-answers.yml"
+    if not answers.is_file():
+        return "unknown"
+    return str((yaml.safe_load(answers.read_text()) or {}).get("_commit", "unknown"))
 
 
 def _read_yaml(path: Path) -> dict:

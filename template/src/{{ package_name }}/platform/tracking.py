@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 import mlflow
-import yaml
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
@@ -56,11 +55,3 @@ def git_commit(start: Path) -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return result.stdout.strip()
-
-
-def template_version(conf_dir: Path) -> str:
-    """The template commit/tag recorded by Copier, or 'unknown'."""
-    answers = Path(conf_dir).resolve().parent / ".copier-answers.yml"
-    if not answers.is_file():
-        return "unknown"
-    return str((yaml.safe_load(answers.read_text()) or {}).get("_commit", "unknown"))

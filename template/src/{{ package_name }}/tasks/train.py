@@ -14,6 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from .. import __version__, model
 from ..platform import tracking
+from ..platform.config import template_version
 from ..platform.datasets import current_version, is_holdout, read_version
 from ..platform.runner import TaskContext, TaskFailed, entry_point
 
@@ -34,7 +35,7 @@ def run(context: TaskContext) -> dict[str, Any]:
     lineage = {
         "git_commit": tracking.git_commit(config.conf_dir),
         "package_version": __version__,
-        "template_version": tracking.template_version(config.conf_dir),
+        "template_version": template_version(config.conf_dir),
         "source_table": table,
         "source_delta_version": str(delta_version),
         "row_count": str(len(data)),
