@@ -85,10 +85,12 @@ def to_package(slug: str) -> str:
 
 
 def nonempty_error(value: str) -> str:
+    """Not empty."""
     return "" if str(value).strip() else "must not be empty"
 
 
 def slug_error(value: str) -> str:
+    """3-40 characters: lower-case letters, digits and `-`, starting with a letter."""
     if SLUG_RE.fullmatch(str(value)):
         return ""
     return (
@@ -98,6 +100,7 @@ def slug_error(value: str) -> str:
 
 
 def package_error(value: str) -> str:
+    """A Python identifier; not a keyword, nor a standard-library or dependency module."""
     value = str(value)
     if not value.isidentifier() or not value.isascii():
         return f"'{value}' is not a valid Python identifier"
@@ -113,12 +116,14 @@ def package_error(value: str) -> str:
 
 
 def email_error(value: str) -> str:
+    """An e-mail address (`name@domain.tld`)."""
     if EMAIL_RE.fullmatch(str(value)):
         return ""
     return f"'{value}' is not an e-mail address (expected name@domain.tld)"
 
 
 def github_owner_error(value: str) -> str:
+    """A GitHub user or organisation name: letters, digits and single `-`, up to 39 characters."""
     if GITHUB_OWNER_RE.fullmatch(str(value)):
         return ""
     return (
@@ -128,6 +133,7 @@ def github_owner_error(value: str) -> str:
 
 
 def host_error(value: str, cloud: str) -> str:
+    """`https://` and a Databricks workspace host of the chosen cloud, no path."""
     value = str(value)
     parsed = urlparse(value)
     if parsed.scheme != "https":
@@ -145,6 +151,7 @@ def host_error(value: str, cloud: str) -> str:
 
 
 def uc_identifier_error(value: str) -> str:
+    """A Unity Catalog name: lower-case letters, digits and `_`, starting with a letter."""
     if UC_IDENTIFIER_RE.fullmatch(str(value)):
         return ""
     return (
@@ -154,6 +161,7 @@ def uc_identifier_error(value: str) -> str:
 
 
 def group_error(value: str) -> str:
+    """2-100 characters: letters, digits, spaces and `._-`."""
     if GROUP_RE.fullmatch(str(value)):
         return ""
     return (
@@ -163,6 +171,7 @@ def group_error(value: str) -> str:
 
 
 def optional_uuid_error(value: str) -> str:
+    """Empty, or a service principal application id (a UUID)."""
     value = str(value).strip()
     if not value:
         return ""
@@ -178,6 +187,7 @@ def optional_uuid_error(value: str) -> str:
 
 
 def optional_https_url_error(value: str) -> str:
+    """Empty, or an `https://` URL."""
     value = str(value).strip()
     if not value:
         return ""

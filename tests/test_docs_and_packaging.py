@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import yaml
 from conftest import ROOT
 
 
@@ -23,6 +24,17 @@ def test_template_docs_build_strict(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "index.html").read_text()
     assert "fonts.googleapis.com" not in page
+    # The questions reference is generated from copier.yml: every asked question is in
+    # it with its rule, and no derived value is.
+    reference = (tmp_path / "getting-started" / "index.html").read_text()
+    questions = yaml.safe_load((ROOT / "copier.yml").read_text())
+    for key, question in questions.items():
+        if key.startswith("_"):
+            continue
+        listed = f"<td><code>{key}</code></td>" in reference
+        assert listed is (question.get("when") is not False), key
+    assert "An e-mail address (<code>name@domain.tld</code>)." in reference
+    assert "Asked only with monitoring." in reference
 
 
 def test_generated_wheel_carries_package_conf_and_entry_points(
