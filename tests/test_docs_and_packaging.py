@@ -12,16 +12,19 @@ import yaml
 from conftest import ROOT
 
 
-def test_template_docs_build_strict(tmp_path: Path) -> None:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+def build_docs(project: Path, site: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=project,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_template_docs_build_strict(tmp_path: Path) -> None:
+    build_docs(ROOT, tmp_path)
     page = (tmp_path / "index.html").read_text()
     assert "fonts.googleapis.com" not in page
     # The questions reference is generated from copier.yml: every asked question is in
@@ -35,6 +38,16 @@ def test_template_docs_build_strict(tmp_path: Path) -> None:
         assert listed is (question.get("when") is not False), key
     assert "An e-mail address (<code>name@domain.tld</code>)." in reference
     assert "Asked only with monitoring." in reference
+
+
+def test_generated_project_docs_build_strict(default_project: Path, tmp_path: Path) -> None:
+    build_docs(default_project, tmp_path)
+    reference = (tmp_path / "configuration" / "index.html").read_text()
+    # Generated from the config models: every key, nested ones included.
+    keys = ("sample.rows", "evaluation.floor", "inference.threshold", "notebook_tasks[].task_key")
+    for key in keys:
+        assert f"<td><code>{key}</code></td>" in reference, key
+    assert "fonts.googleapis.com" not in (tmp_path / "index.html").read_text()
 
 
 def test_generated_wheel_carries_package_conf_and_entry_points(
