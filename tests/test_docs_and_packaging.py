@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import pathspec
 import yaml
 from conftest import ROOT
 
@@ -114,3 +116,38 @@ def test_generated_wheel_carries_package_conf_and_entry_points(
         "staging.churn_model.churn_model",
         "prod.churn_model.churn_model",
     ]
+
+
+def _tree(markdown: str) -> dict[str, str]:
+    """Path -> owner for every file in the first `my-project/` tree of a page."""
+    block = markdown.split("```text\nmy-project/\n", 1)[1].split("```", 1)[0]
+    entries: dict[str, str] = {}
+    parents: list[str] = []
+    for line in block.splitlines():
+        match = re.match(r"^((?:│   |    )*)(?:├── |└── )(\S+)\s*(\S*)", line)
+        assert match, f"not a tree line: {line!r}"
+        depth, name, owner = len(match.group(1)) // 4, match.group(2), match.group(3)
+        parents[depth:] = [name]
+        if not name.endswith("/"):
+            entries["".join(parents)] = owner
+    return entries
+
+
+def test_generated_project_tree_lists_every_file_and_its_owner(default_project: Path) -> None:
+    listed = {
+        path.replace("<package>", "churn_model"): owner
+        for path, owner in _tree((ROOT / "docs" / "generated-project.md").read_text()).items()
+    }
+    files = subprocess.run(
+        ["git", "ls-files", "--others", "--exclude-standard"],
+        cwd=default_project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert set(listed) == set(files)
+    # The owner column is what copier.yml enforces: project files are skipped if present.
+    rules = yaml.safe_load((ROOT / "copier.yml").read_text())["_skip_if_exists"]
+    project_owned = pathspec.PathSpec.from_lines("gitignore", rules)
+    for path, owner in listed.items():
+        assert owner == ("project" if project_owned.match_file(path) else "platform"), path

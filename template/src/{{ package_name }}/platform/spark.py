@@ -70,6 +70,8 @@ def local_spark(root: Path, app_name: str = "mlops", cores: str = "*") -> SparkS
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # Python scoring pays per Arrow batch; 10x Spark's default batch is ~30% faster.
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "100000")
         .enableHiveSupport()
     )
     jars = os.environ.get(JARS_VARIABLE)
