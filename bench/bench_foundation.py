@@ -2,8 +2,9 @@
 
     make bench            (or: .venv/bin/python bench/bench_foundation.py [--repeat N])
 
-Measures `copier copy` of this checkout, the generated project's unit suite and the
-first start of a local Spark session with Delta (Ivy cache warm). Not a test: the
+Measures `copier copy` of this checkout, the generated project's unit suite (the
+target) and its integration tests (reported), and the first start of a local Spark
+session with Delta (Ivy cache warm). Not a test: the
 numbers depend on the machine; the table says what they were here.
 """
 
@@ -51,8 +52,10 @@ def main() -> None:
 
         project = tmp_path / "copy0"
         env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
-        suite = timed(lambda: run([sys.executable, "-m", "pytest", "-q"], project, env))
-        rows.append(("generated unit suite (pytest)", suite, "< 90 s"))
+        for folder, target in (("unit", "< 90 s"), ("integration", "reported")):
+            command = [sys.executable, "-m", "pytest", "-q", f"tests/{folder}"]
+            suite = timed(lambda c=command: run(c, project, env))
+            rows.append((f"generated {folder} tests (pytest)", suite, target))
 
         probe = (
             "from churn_model.platform.spark import local_spark\n"
