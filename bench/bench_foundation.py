@@ -4,8 +4,8 @@
 
 Measures `copier copy` of this checkout, the generated project's unit suite (the
 target) and its integration tests (reported), and the first start of a local Spark
-session with Delta (Ivy cache warm). Not a test: the
-numbers depend on the machine; the table says what they were here.
+session with Delta (Ivy cache warm). Not a test: the numbers depend on the machine;
+the table says what they were here.
 """
 
 from __future__ import annotations

@@ -78,8 +78,7 @@ class LinearForm:
         rows = max(rows, longest + 1)
         rng = np.random.default_rng(seed)
         data: dict[str, object] = {
-            n.column: rng.normal(n.centre, n.scale if n.scale > 0 else 1.0, rows)
-            for n in self.numeric
+            n.column: rng.normal(n.centre, n.scale, rows) for n in self.numeric
         }
         for c in self.categorical:
             values = [*c.weights, _unseen(list(c.weights))]

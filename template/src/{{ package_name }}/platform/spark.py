@@ -18,6 +18,11 @@ LOCAL_DIR_VARIABLE = "MLOPS_LOCAL_DIR"
 JARS_VARIABLE = "MLOPS_SPARK_JARS"
 
 
+# Runtime settings the platform wants in every session, local or on a job cluster.
+# Python scoring pays per Arrow batch; 10x Spark's default batch is ~30% faster.
+SESSION_CONF = {"spark.sql.execution.arrow.maxRecordsPerBatch": "100000"}
+
+
 def on_databricks() -> bool:
     return "DATABRICKS_RUNTIME_VERSION" in os.environ
 
@@ -30,7 +35,10 @@ def local_dir() -> Path:
 def get_spark(app_name: str = "mlops") -> SparkSession:
     """Return the active session, creating the local one on first use."""
     if on_databricks():
-        return SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+        spark = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+        for key, value in SESSION_CONF.items():
+            spark.conf.set(key, value)
+        return spark
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -70,10 +78,10 @@ def local_spark(root: Path, app_name: str = "mlops", cores: str = "*") -> SparkS
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        # Python scoring pays per Arrow batch; 10x Spark's default batch is ~30% faster.
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "100000")
         .enableHiveSupport()
     )
+    for key, value in SESSION_CONF.items():
+        builder = builder.config(key, value)
     jars = os.environ.get(JARS_VARIABLE)
     if jars:
         builder = builder.config("spark.jars", jars)
