@@ -12,7 +12,10 @@ import keyword
 import re
 import sys
 import uuid
+from pathlib import Path
 from urllib.parse import urlparse
+
+import yaml
 
 from jinja2.ext import Extension
 
@@ -60,11 +63,19 @@ CLOUD_HOST_SUFFIXES = {
     "gcp": (".gcp.databricks.com",),
 }
 
-# Databricks Runtime (ML flavour) -> the cluster `spark_version` string.
-SPARK_VERSIONS = {
-    "17.3 LTS": "17.3.x-cpu-ml-scala2.13",
-    "16.4 LTS": "16.4.x-cpu-ml-scala2.12",
-}
+# The offered Databricks Runtimes (ML flavour), one data file each under runtimes/: the
+# cluster `spark_version`, the runtime's Python and its preinstalled libraries.
+RUNTIMES_DIR = Path(__file__).resolve().parents[1] / "runtimes"
+
+
+def runtimes() -> dict[str, dict]:
+    """{'17.3 LTS': {...}} from runtimes/*.yml."""
+    found = {}
+    for path in sorted(RUNTIMES_DIR.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        found[str(data["name"])] = data
+    return found
+
 
 # A general-purpose 4-core / 16 GiB class node per cloud, with local SSD where the
 # cloud offers it so that Delta caching works.
@@ -186,24 +197,17 @@ def optional_uuid_error(value: str) -> str:
     )
 
 
-def optional_https_url_error(value: str) -> str:
-    """Empty, or an `https://` URL."""
-    value = str(value).strip()
-    if not value:
-        return ""
-    parsed = urlparse(value)
-    if parsed.scheme == "https" and parsed.hostname:
-        return ""
-    return f"'{value}' must be an https:// URL (alerts carry model metadata)"
-
-
 def example_host(cloud: str, slug: str, env: str) -> str:
     """A placeholder that passes validation; the generated docs say to replace it."""
     return f"https://{slug}-{env}{CLOUD_HOST_SUFFIXES[str(cloud)][0]}"
 
 
 def spark_version(dbr_version: str) -> str:
-    return SPARK_VERSIONS[str(dbr_version)]
+    return str(runtimes()[str(dbr_version)]["spark_version"])
+
+
+def runtime_python(dbr_version: str) -> str:
+    return str(runtimes()[str(dbr_version)]["python"])
 
 
 def node_type(cloud: str) -> str:
@@ -224,9 +228,9 @@ FILTERS = {
         uc_identifier_error,
         group_error,
         optional_uuid_error,
-        optional_https_url_error,
         example_host,
         spark_version,
+        runtime_python,
         node_type,
     )
 }

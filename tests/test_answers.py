@@ -48,11 +48,6 @@ INVALID = [
         "sp_prod_client_id",
         "is not an application id",
     ),
-    (
-        {"alert_webhook_url": "http://hooks.example.com/x"},
-        "alert_webhook_url",
-        "must be an https:// URL",
-    ),
     ({"project_name": "  "}, "project_name", "must not be empty"),
 ]
 

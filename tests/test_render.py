@@ -134,10 +134,26 @@ def test_missing_service_principals_become_a_todo(tmp_path: Path, default_projec
     assert conf["service_principals"]["prod"] == "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 
 
-def test_other_runtime_sets_its_spark_version(tmp_path: Path) -> None:
-    project = render(tmp_path / "p", dbr_version="16.4 LTS")
-    prod = yaml.safe_load((project / "conf" / "envs" / "prod.yml").read_text())
-    assert prod["cluster"]["spark_version"] == "16.4.x-cpu-ml-scala2.12"
+def test_every_offered_runtime_has_its_data_file_and_sets_the_cluster(tmp_path: Path) -> None:
+    """A runtime is offered only with the facts the stand-in runtime check runs on."""
+    from answers import runtimes
+
+    offered = yaml.safe_load((ROOT / "copier.yml").read_text())["dbr_version"]["choices"]
+    known = runtimes()
+    assert offered and set(offered) == set(known)
+    for name in offered:
+        project = render(tmp_path / name.replace(" ", "-"), dbr_version=name)
+        prod = yaml.safe_load((project / "conf" / "envs" / "prod.yml").read_text())
+        assert prod["cluster"]["spark_version"] == known[name]["spark_version"]
+        assert (project / ".python-version").read_text().strip() == known[name]["python"]
+        assert known[name]["spark_version"].split(".")[0] == name.split(".")[0]
+
+
+def test_no_question_asks_for_a_secret() -> None:
+    questions = yaml.safe_load((ROOT / "copier.yml").read_text())
+    secretive = re.compile(r"secret|token|password|webhook|_url$|api_key")
+    asked = [k for k, q in questions.items() if not k.startswith("_") and q.get("when") is not False]
+    assert [k for k in asked if secretive.search(k)] == []
 
 
 def test_generated_dev_extra_matches_the_shared_environment(default_project: Path) -> None:

@@ -1,27 +1,54 @@
 """The end-to-end test a staging job runs: the whole pipeline, then checks its outcome.
 
-`<slug>-e2e --env staging` runs every lifecycle task in order on the environment's
-(small, sample or staging) data as the staging service principal, then checks that a
-champion is served and that the latest batch was scored completely. Any failure exits
-non-zero, which fails the job run and so the pull request that launched it.
+`<slug>-e2e --env staging --isolate pr-42` runs every lifecycle task in order as the
+staging service principal, in a schema of its own (`<schema>_e2e_pr_42`: its tables and
+its registered model), then checks that a champion is served and that the latest batch
+was scored completely, and finally drops that schema and model, pass or fail. The
+staging schema, its tables and its `champion` are never touched, so pull requests can
+not move each other's or staging's model. Any failure raises, which fails the job run
+and so the pull request that launched it. Without `--isolate` it runs in place.
 """
 
 from __future__ import annotations
 
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pyspark.sql import functions as F
 
 from .cli import PIPELINE, load_task
 from .platform import tracking
+from .platform.config import ENVIRONMENTS, Config, ConfigError, load_config
 from .platform.datasets import batch_id, current_version, read_version
-from .platform.runner import TaskContext, TaskFailed, entry_point, run_task
-from .platform.tables import resolve
+from .platform.runner import TaskContext, TaskFailed, raise_failure, run_task, run_tasks
+from .platform.tables import resolve, schema_exists
 
 
-def run(context: TaskContext) -> dict[str, Any]:
-    for name in PIPELINE:
-        run_task(name, load_task(name), context)
+
+def isolated_schema(schema: str, run: str) -> str:
+    """`<schema>_e2e_<run>`, a valid Unity Catalog name for any run id (e.g. 'pr-42')."""
+    suffix = re.sub(r"[^a-z0-9_]+", "_", run.lower()).strip("_")
+    if not suffix:
+        raise TaskFailed(f"--isolate: '{run}' has no letters or digits to name a schema with")
+    return f"{schema}_e2e_{suffix}"[:255]
+
+
+def isolation_overrides(config: Config, run: str) -> dict[str, Any]:
+    """Config changes that move every table (and so the model) into the run's own schema."""
+    env = config.env
+    schema = isolated_schema(env.schema_, run)
+    tables = {
+        key: f"{env.catalog}.{schema}.{name.rsplit('.', 1)[1]}"
+        for key, name in env.tables.model_dump(exclude_none=True).items()
+    }
+    return {"schema": schema, "tables": tables}
+
+
+def check(context: TaskContext) -> dict[str, Any]:
     config, spark = context.config, context.spark
     client = tracking.configure(config)
     champion = tracking.version_by_alias(client, config.model_name, tracking.CHAMPION)
@@ -40,4 +67,47 @@ def run(context: TaskContext) -> dict[str, Any]:
     return {"champion": champion.version, "predictions": scored}
 
 
-main = entry_point("e2e", run)
+def run(context: TaskContext) -> dict[str, Any]:
+    for name in PIPELINE:
+        run_task(name, load_task(name), context)
+    return check(context)
+
+
+def clean_up(context: TaskContext) -> dict[str, Any]:
+    """Drop the run's registered model and schema (tables included)."""
+    config, spark = context.config, context.spark
+    client = tracking.configure(config)
+    name = config.model_name
+    if client.search_model_versions(f"name = '{name}'") or tracking.registered(client, name):
+        for alias in (tracking.CHAMPION, tracking.CHALLENGER, tracking.PREVIOUS):
+            if tracking.version_by_alias(client, name, alias):
+                client.delete_registered_model_alias(name, alias)
+        for version in client.search_model_versions(f"name = '{name}'"):
+            client.delete_model_version(name, version.version)
+        client.delete_registered_model(name)
+    schema = resolve(config.env.tables.features).rpartition(".")[0]
+    if schema_exists(spark, schema):
+        spark.sql(f"DROP SCHEMA {schema} CASCADE")
+    return {"dropped": schema, "model": name}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="e2e", description="Run the end-to-end test.")
+    parser.add_argument("--env", default="local", choices=ENVIRONMENTS)
+    parser.add_argument("--conf-dir", type=Path, default=None, help="default: ./conf")
+    parser.add_argument("--isolate", default="", help="run id: own schema and model, dropped")
+    args = parser.parse_args(argv)
+    overrides = None
+    if args.isolate:
+        try:
+            overrides = isolation_overrides(load_config(args.env, args.conf_dir), args.isolate)
+        except (ConfigError, TaskFailed) as error:
+            print(f"error: e2e failed: {error}", file=sys.stderr)
+            raise_failure(f"e2e failed: {error}")
+    tasks = [("e2e", run)]
+    if args.isolate:
+        tasks.append(("clean-up", clean_up))
+    reason = run_tasks(tasks, args.env, args.conf_dir, overrides=overrides, always_last=True)
+    if reason is not None:
+        raise_failure(reason)
+    return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from importlib import resources
@@ -22,6 +23,9 @@ from pydantic import (
 
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 CONF_DIR_VARIABLE = "MLOPS_CONF_DIR"
+# A JSON (or YAML) mapping merged into conf/envs/<env>.yml before validation: how a
+# stand-in runtime, an isolated e2e run or a notebook changes a value without copying conf/.
+OVERRIDES_VARIABLE = "MLOPS_CONFIG_OVERRIDES"
 
 _UC_NAME = re.compile(r"^[a-z][a-z0-9_]{0,254}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -140,10 +144,21 @@ class Monitoring(_Strict):
     psi_threshold: float = Field(default=0.2, gt=0)
     ks_threshold: float = Field(default=0.1, gt=0, le=1)
     bins: int = Field(default=10, ge=2, le=100)
-    # Plain http only to this machine, for tests with a local receiver.
-    webhook_url: str = Field(
-        default="", pattern=r"^(https://\S+|http://(127\.0\.0\.1|localhost)(:\d+)?(/\S*)?)?$"
-    )
+    # Where the alert webhook URL is kept: "<scope>/<key>" of a Databricks secret scope.
+    # The URL itself is a secret and never lives in conf/; deployed clusters get it as
+    # MLOPS_ALERT_WEBHOOK_URL through a secret reference, local runs from that variable.
+    webhook_secret: str = Field(default="", pattern=r"^([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)?$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_url_in_config(cls, data):
+        if isinstance(data, dict) and "webhook_url" in data:
+            raise ValueError(
+                "webhook_url: a webhook URL is a secret and does not belong in conf/; keep it "
+                "in a Databricks secret scope, name it in monitoring.webhook_secret "
+                "(scope/key) and set MLOPS_ALERT_WEBHOOK_URL locally"
+            )
+        return data
 
 
 class MlflowSettings(_Strict):
@@ -173,6 +188,9 @@ class EnvConfig(_Strict):
     catalog: UcName
     schema_: UcName = Field(alias="schema")
     workspace_host: str | None = Field(default=None, pattern=r"^https://[^/\s]+/?$")
+    # Unity Catalog volume <catalog>.<schema>.<volume> that holds the deployed wheels
+    # (libraries on the DBFS root are not installed from Runtime 15 on).
+    artifacts_volume: UcName = "artifacts"
     source: Source
     sample: SampleData
     tables: Tables
@@ -219,14 +237,6 @@ def default_conf_dir() -> Path:
     return Path(str(packaged))
 
 
-def template_version(conf_dir: Path) -> str:
-    """The template tag (or commit) recorded by Copier, or 'unknown'."""
-    answers = Path(conf_dir).resolve().parent / ".copier-answers.yml"
-    if not answers.is_file():
-        return "unknown"
-    return str((yaml.safe_load(answers.read_text()) or {}).get("_commit", "unknown"))
-
-
 def _read_yaml(path: Path) -> dict:
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
@@ -248,26 +258,66 @@ def _describe(error: ValidationError, path: Path) -> str:
         key = ".".join(str(part) for part in item["loc"]) or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
         problem = f"{key}: {message}"
-        if item["type"] not in ("missing", "extra_forbidden") and "input" in item:
+        # Echo scalars only: a whole mapping is long and may hold what must not be logged.
+        scalar = isinstance(item.get("input"), str | int | float | bool)
+        if item["type"] not in ("missing", "extra_forbidden") and scalar:
             problem += f" (got {item['input']!r})"
         problems.append(problem)
     return f"{path}: " + "; ".join(problems)
 
 
-def _parse(model: type[BaseModel], path: Path) -> BaseModel:
+def merge(base: dict, changes: dict) -> dict:
+    """`base` with `changes` merged in, nested mappings key by key."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_overrides(text: str, source: str) -> dict:
+    """A mapping from JSON or YAML text; a one-line ConfigError naming `source` otherwise."""
+    if not text.strip():
+        return {}
     try:
-        return model.model_validate(_read_yaml(path))
+        changes = yaml.safe_load(text)  # JSON is YAML
+    except yaml.YAMLError:
+        raise ConfigError(f"{source}: not valid YAML or JSON") from None
+    if not isinstance(changes, dict):
+        example = json.dumps({"sample": {"rows": 1000}})
+        raise ConfigError(f"{source}: must be a mapping, e.g. {example}")
+    return changes
+
+
+def _parse(model: type[BaseModel], path: Path, overrides: dict | None = None) -> BaseModel:
+    data = _read_yaml(path)
+    if overrides:
+        data = merge(data, overrides)
+    try:
+        return model.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_describe(error, path)) from None
+        where = f"{path} (with overrides)" if overrides else str(path)
+        raise ConfigError(_describe(error, Path(where))) from None
 
 
-def load_config(env: str, conf_dir: Path | str | None = None) -> Config:
-    """Load conf/project.yml and conf/envs/<env>.yml into validated models."""
+def load_config(
+    env: str, conf_dir: Path | str | None = None, overrides: dict | None = None
+) -> Config:
+    """Load conf/project.yml and conf/envs/<env>.yml into validated models.
+
+    `overrides`, then $MLOPS_CONFIG_OVERRIDES, are merged into the environment's file.
+    """
     conf = Path(conf_dir) if conf_dir is not None else default_conf_dir()
     if env not in ENVIRONMENTS:
         raise ConfigError(
             f"--env: unknown environment '{env}' (expected one of {', '.join(ENVIRONMENTS)})"
         )
+    changes = merge(
+        overrides or {},
+        parse_overrides(os.environ.get(OVERRIDES_VARIABLE, ""), OVERRIDES_VARIABLE),
+    )
     project = _parse(ProjectConfig, conf / "project.yml")
-    env_config = _parse(EnvConfig, conf / "envs" / f"{env}.yml")
+    env_config = _parse(EnvConfig, conf / "envs" / f"{env}.yml", changes)
     return Config(env_name=env, conf_dir=conf, project=project, env=env_config)

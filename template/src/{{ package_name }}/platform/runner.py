@@ -1,4 +1,10 @@
-"""What every task entry point shares: arguments, config, logging, timing, exit code."""
+"""What every task entry point shares: arguments, config, logging, timing, failure.
+
+A Databricks `python_wheel_task` calls the entry point and ignores its return value, so
+a failed task must raise for its job run to fail. Locally the same entry point is a
+console script: the exception then ends the process with status 1 and the one-line
+reason already logged, without a traceback (`_quiet_excepthook`).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,13 @@ log = logging.getLogger(__name__)
 
 class TaskFailed(RuntimeError):
     """A task could not do its job; the message says why, in one line."""
+
+
+def _quiet_excepthook(kind, value, traceback) -> None:
+    """Leave a logged task failure at its one log line; anything else keeps its traceback."""
+    if isinstance(value, TaskFailed) and getattr(value, "logged", False):
+        return
+    sys.__excepthook__(kind, value, traceback)
 
 
 class TaskContext:
@@ -71,31 +84,68 @@ def print_summary(results: dict[str, dict[str, Any]]) -> None:
         print(f"  {name:<10} {details}")
 
 
+def run_tasks(
+    tasks: Sequence[tuple[str, Task]],
+    env: str,
+    conf_dir: Path | None,
+    summary: bool = False,
+    overrides: dict | None = None,
+    always_last: bool = False,
+) -> str | None:
+    """Run `tasks` in order on one context; None on success, else the logged reason.
+
+    With `always_last`, the last task (a clean-up) runs even after an earlier failure.
+    """
+    configure_logging()
+    try:
+        context = TaskContext(load_config(env, conf_dir, overrides))
+    except ConfigError as error:
+        log.error("config failed: %s", error)
+        return f"config failed: {error}"
+    results: dict[str, dict[str, Any]] = {}
+    failure = None
+    for index, (name, task) in enumerate(tasks):
+        is_last = index == len(tasks) - 1
+        if failure is not None and not (always_last and is_last):
+            continue
+        try:
+            results[name] = run_task(name, task, context)
+        except (ConfigError, TaskFailed) as error:
+            log.error("%s failed: %s", name, error)
+            failure = failure or f"{name} failed: {error}"
+    if failure is None and summary:
+        print_summary(results)
+    return failure
+
+
+def raise_failure(reason: str) -> None:
+    """Fail the job run (Databricks) or the process (console script) with `reason`."""
+    failure = TaskFailed(reason)
+    failure.logged = True
+    sys.excepthook = _quiet_excepthook
+    raise failure
+
+
 def execute(
     tasks: Sequence[tuple[str, Task]], env: str, conf_dir: Path | None, summary: bool = False
 ) -> int:
-    """Run `tasks` in order on one context; 0 on success, 1 with a one-line reason."""
-    configure_logging()
-    name = "config"
-    results: dict[str, dict[str, Any]] = {}
-    try:
-        context = TaskContext(load_config(env, conf_dir))
-        for name, task in tasks:
-            results[name] = run_task(name, task, context)
-    except (ConfigError, TaskFailed) as error:
-        log.error("%s failed: %s", name, error)
-        return 1
-    if summary:
-        print_summary(results)
-    return 0
+    """`run_tasks` as an exit status (0 or 1), for `python -m <package>`."""
+    return 0 if run_tasks(tasks, env, conf_dir, summary) is None else 1
 
 
 def entry_point(name: str, task: Task) -> Callable[[Sequence[str] | None], int]:
-    """Wrap a task as a console script: `<task> --env <env> [--conf-dir DIR]`."""
+    """Wrap a task as an entry point: `<task> --env <env> [--conf-dir DIR]`.
+
+    Returns 0 on success and raises TaskFailed (the one-line reason) on failure, so that
+    the job run fails on Databricks and the console script exits 1 locally.
+    """
 
     def main(argv: Sequence[str] | None = None) -> int:
         args = parse_args(name, argv)
-        return execute([(name, task)], args.env, args.conf_dir)
+        reason = run_tasks([(name, task)], args.env, args.conf_dir)
+        if reason is not None:
+            raise_failure(reason)
+        return 0
 
     main.__name__ = f"{name}_main"
     return main

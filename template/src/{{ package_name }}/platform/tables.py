@@ -31,10 +31,25 @@ def resolve(name: str, local: bool | None = None) -> str:
     return f"{catalog}__{schema}.{table}"
 
 
+def schema_exists(spark: SparkSession, schema: str) -> bool:
+    """Whether `schema` (`catalog.schema` on Unity Catalog, a database locally) exists.
+
+    Needs only USE CATALOG: listing schemas is allowed where creating one is not.
+    """
+    catalog, _, name = schema.rpartition(".")
+    scope = f" IN {catalog}" if catalog else ""
+    return spark.sql(f"SHOW SCHEMAS{scope} LIKE '{name}'").count() > 0
+
+
 def ensure_schema(spark: SparkSession, name: str, local: bool | None = None) -> None:
-    """Create the schema (database) that will hold `name` if it does not exist."""
-    resolved = resolve(name, local)
-    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {resolved.rpartition('.')[0]}")
+    """Create the schema (database) that will hold `name` if it does not exist.
+
+    `CREATE SCHEMA IF NOT EXISTS` on an existing Unity Catalog schema still needs CREATE
+    SCHEMA on the catalog, which a job's service principal does not hold: look first.
+    """
+    schema = resolve(name, local).rpartition(".")[0]
+    if not schema_exists(spark, schema):
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")  # a concurrent run may win
 
 
 def append_rows(spark: SparkSession, rows: list[dict[str, Any]], schema: str, name: str) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
 import mlflow
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
@@ -40,18 +37,16 @@ def configure(config: Config) -> MlflowClient:
     return MlflowClient(tracking_uri=tracking, registry_uri=registry)
 
 
+def registered(client: MlflowClient, name: str) -> bool:
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        return False
+    return True
+
+
 def version_by_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
     try:
         return client.get_model_version_by_alias(name, alias)
     except MlflowException:
         return None
-
-
-def git_commit(start: Path) -> str:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=start, capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return result.stdout.strip()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import ConfigError
+from .config import merge, parse_overrides
 
 
 class LocalWidgets:
@@ -44,29 +44,14 @@ class LocalWidgets:
         return value
 
 
-def _merge(base: dict, changes: dict) -> dict:
-    merged = dict(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def apply_overrides(conf_dir: Path, env: str, overrides: str) -> Path:
     """conf_dir itself without overrides; else a temp copy with them merged in."""
-    if not overrides.strip():
+    changes = parse_overrides(overrides, "overrides")
+    if not changes:
         return Path(conf_dir)
-    try:
-        changes = yaml.safe_load(overrides)
-    except yaml.YAMLError:
-        raise ConfigError("overrides: not valid YAML") from None
-    if not isinstance(changes, dict):
-        raise ConfigError("overrides: must be a mapping, e.g. {sample: {rows: 1000}}")
     copy = Path(tempfile.mkdtemp(prefix="conf-")) / "conf"
     shutil.copytree(conf_dir, copy)
     path = copy / "envs" / f"{env}.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    path.write_text(yaml.safe_dump(_merge(data, changes), sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.safe_dump(merge(data, changes), sort_keys=False), encoding="utf-8")
     return copy

@@ -14,8 +14,8 @@ from sklearn.metrics import roc_auc_score
 
 from .. import __version__, model
 from ..platform import tracking
-from ..platform.config import template_version
 from ..platform.datasets import current_version, is_holdout, read_version
+from ..platform.lineage import git_commit, template_version
 from ..platform.runner import TaskContext, TaskFailed, entry_point
 
 
@@ -33,7 +33,7 @@ def run(context: TaskContext) -> dict[str, Any]:
 
     estimator = model.build_model().fit(features, label)
     lineage = {
-        "git_commit": tracking.git_commit(config.conf_dir),
+        "git_commit": git_commit(config.conf_dir),
         "package_version": __version__,
         "template_version": template_version(config.conf_dir),
         "source_table": table,
