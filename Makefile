@@ -8,13 +8,14 @@ DEMO := build/demo
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help check-java setup demo test docs bench clean
+.PHONY: help check-java setup demo test docs bench runtime-check clean
 
 help:
 	@echo "make demo   render a demo project into $(DEMO) and run its pipeline locally"
 	@echo "make test   run the template's test suite"
 	@echo "make docs   build the documentation site into site/"
 	@echo "make bench  print the benchmark tables (foundation, lifecycle, update)"
+	@echo "make runtime-check  the demo project on the stand-in Databricks runtime (table per task)"
 
 check-java:
 	@java -version 2>&1 | grep -Eq 'version "17[."]' || { \
@@ -33,10 +34,9 @@ $(VENV)/.installed: requirements-dev.txt
 # dbx in its own environment (it needs pydantic v1): the deployment-file tests read
 # rendered files with dbx's own ConfigReader through it.
 DBX_VENV := .venv-dbx
-$(DBX_VENV)/.installed: template/scripts/dbx-requirements.txt
+$(DBX_VENV)/.installed: template/scripts/dbx-requirements.lock
 	$(PYTHON) -m venv $(DBX_VENV)
-	$(DBX_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(DBX_VENV)/bin/python -m pip install --quiet -r template/scripts/dbx-requirements.txt
+	$(DBX_VENV)/bin/python -m pip install --quiet --require-hashes -r template/scripts/dbx-requirements.lock
 	touch $@
 
 # actionlint, built from source with the machine's Go, judges every workflow file.
@@ -57,6 +57,17 @@ test: setup
 
 docs: setup
 	$(PY) -m mkdocs build --strict
+
+# The stand-in for a Databricks Runtime ML job cluster (scripts/runtime_standin.py): the
+# runtime's Python (found on PATH or in pyenv) and preinstalled libraries in
+# .venv-runtime/, built on first use. tests/test_runtime_standin.py runs it in `make test`.
+runtime-check: setup
+	rm -rf build/runtime-demo
+	$(PY) -m copier copy --trust --defaults --quiet --vcs-ref HEAD "$(CURDIR)" build/runtime-demo \
+	  --data sp_staging_client_id=00000000-0000-4000-8000-000000000001 \
+	  --data sp_prod_client_id=00000000-0000-4000-8000-000000000002
+	cd build/runtime-demo && git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm demo
+	$(PY) scripts/runtime_standin.py build/runtime-demo
 
 bench: setup
 	$(PY) bench/bench_foundation.py

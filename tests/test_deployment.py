@@ -38,7 +38,13 @@ def run(command: list, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+WHEEL = "churn_model-1.2.3-py3-none-any.whl"
+
+
 def deploy_vars(project: Path, *flags: str, **env: str) -> subprocess.CompletedProcess:
+    """`make deploy-vars` for a (stand-in) built wheel in dist/."""
+    (project / "dist").mkdir(exist_ok=True)
+    (project / "dist" / WHEEL).touch()
     command = [sys.executable, "-m", "churn_model.platform.deployment", *flags]
     return run(command, project, **{"MLOPS_DEV_OWNER": DEV_OWNER, **env})
 
@@ -93,6 +99,51 @@ def test_dbx_reads_every_environment_of_every_answer_combination(matrix_project)
         e2e = workflows.get("churn-model-e2e-test")
         if e2e:
             assert [t["entry_point"] for t in e2e["tasks"]] == ["churn-model-e2e"]
+            # Isolated unless CI names the run: a manual launch never moves staging's model.
+            assert e2e["tasks"][0]["parameters"] == ["--env", env, "--isolate", "manual"]
+
+
+def test_wheels_live_in_the_environment_volume_never_on_the_dbfs_root(matrix_project) -> None:
+    """From Runtime 15 on, libraries on the DBFS root are not installed: every task of
+    every environment installs the project's wheel from its Unity Catalog volume, and
+    dbx keeps its own deployment records in that volume too."""
+    _, project = matrix_project
+    assert deploy_vars(project).returncode == 0
+    dbx_project = json.loads((project / ".dbx" / "project.json").read_text())
+    for env, workflows in dbx_read(project).items():
+        conf = yaml.safe_load((project / "conf" / "envs" / f"{env}.yml").read_text())
+        volume = f"/Volumes/{conf['catalog']}/{conf['schema']}/artifacts"
+        location = dbx_project["environments"][env]["properties"]["artifact_location"]
+        assert location == f"dbfs:{volume}/dbx"
+        for workflow in workflows.values():
+            for task in workflow["tasks"]:
+                paths = [value for library in task["libraries"] for value in library.values()]
+                assert paths == [f"{volume}/wheels/{WHEEL}"], (env, task["key"])
+                assert not [p for p in paths if p.startswith(("dbfs:/", "/dbfs/"))]
+
+
+def test_the_webhook_reaches_clusters_as_a_secret_reference_only(tmp_path: Path) -> None:
+    project = render(tmp_path / "p", sp_staging_client_id=STAGING_SP, sp_prod_client_id=PROD_SP)
+    staging = project / "conf" / "envs" / "staging.yml"
+    staging.write_text(
+        staging.read_text().replace('webhook_secret: ""', "webhook_secret: churn-model/hook")
+    )
+    assert deploy_vars(project).returncode == 0
+    read = dbx_read(project)
+    (cluster,) = read["staging"]["churn-model-batch-inference"]["clusters"]
+    assert cluster["spark_env_vars"]["MLOPS_ALERT_WEBHOOK_URL"] == "{{secrets/churn-model/hook}}"
+    (cluster,) = read["prod"]["churn-model-batch-inference"]["clusters"]
+    assert "MLOPS_ALERT_WEBHOOK_URL" not in cluster["spark_env_vars"]
+
+
+def test_deploy_vars_need_a_built_wheel(tmp_path: Path) -> None:
+    project = render(tmp_path / "p", sp_staging_client_id=STAGING_SP, sp_prod_client_id=PROD_SP)
+    command = [sys.executable, "-m", "churn_model.platform.deployment"]
+    result = run(command, project, MLOPS_DEV_OWNER=DEV_OWNER)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: --wheel: no wheel given and none in dist/; build one with `make wheel`"
+    )
 
 
 def test_cluster_sizes_and_hosts_come_from_conf(default_project: Path, tmp_path: Path) -> None:
@@ -187,17 +238,43 @@ def test_triggers_chains_environments_and_permissions(matrix_project) -> None:
     assert staging["jobs"]["e2e"]["with"] == {
         "environment": "staging",
         "workflow": "churn-model-e2e-test",
+        "isolate": "pr-${{ github.event.pull_request.number }}",
     }
 
     release = flows["release.yml"]
     assert triggers(release) == {"release": {"types": ["published"]}}
     assert release["jobs"]["deploy"]["needs"] == "checks"
+    # Only a full release whose tag is on main reaches prod.
+    assert release["jobs"]["checks"]["needs"] == "on-main"
+    assert release["jobs"]["on-main"]["if"] == "${{ !github.event.release.prerelease }}"
+    on_main = release["jobs"]["on-main"]["steps"][-1]
+    assert "merge-base --is-ancestor" in on_main["run"] and on_main["env"]["TAG"]
     assert release["jobs"]["deploy"]["with"]["environment"] == "prod"
     assert release["jobs"]["deploy"]["with"]["ref"] == "${{ github.event.release.tag_name }}"
     assert list(triggers(flows["deploy-dev.yml"])) == ["workflow_dispatch"]
     assert flows["deploy-dev.yml"]["jobs"]["deploy"]["with"]["environment"] == "dev"
 
+    build = flows["_deploy.yml"]["jobs"]["build"]
+    # The build runs the project's build code: no environment, no token, no Databricks.
+    assert "environment" not in build and build["permissions"] == {"contents": "read"}
+    assert not [k for k in build.get("env", {}) if k.startswith("DATABRICKS")]
+    assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in build["steps"])
     deploy = flows["_deploy.yml"]["jobs"]["deploy"]
+    assert deploy["needs"] == "build"
+    assert any(s.get("uses", "").startswith("actions/download-artifact@") for s in deploy["steps"])
+    assert not [s for s in deploy["steps"] if "pip wheel" in s.get("run", "")]
+    # Deploys to one environment queue across pull requests and releases.
+    assert deploy["concurrency"] == {
+        "group": "deploy-${{ inputs.environment }}",
+        "cancel-in-progress": False,
+    }
+    assert deploy["env"]["DATABRICKS_JOBS_API_VERSION"] == "2.1"
+    names = [s.get("name", "") for s in deploy["steps"]]
+    # The minted token is used by the very next step only; the run is awaited by the SDK.
+    assert names[names.index("Deploy") - 1].startswith("Mint a short-lived")
+    assert "--no-package" in deploy["steps"][names.index("Deploy")]["run"]
+    assert "scripts/run_job.py" in deploy["steps"][-1]["run"]
+    assert "dbx launch" not in json.dumps(deploy)
     assert deploy["environment"] == "${{ inputs.environment }}"
     assert ("id-token" in deploy["permissions"]) is oidc
     assert deploy["env"]["DATABRICKS_AUTH_TYPE"] == ("github-oidc" if oidc else "oauth-m2m")
@@ -253,6 +330,53 @@ def test_bootstrap_plan_prints_what_to_create(tmp_path: Path, auth: str) -> None
         assert "gh secret set DATABRICKS_CLIENT_SECRET --repo my-org/churn-model --env prod" in plan
 
 
+ORDER_CHECK = """
+import json
+from churn_model.platform.bootstrap import Plan, plan_for
+plan, _ = plan_for()
+reversed_plan = Plan(list(reversed(plan.steps)))
+print(json.dumps({
+    "problems": plan.check_order(),
+    "reversed": reversed_plan.check_order(),
+    "steps": [[s.title, [str(r) for r in s.creates], [str(r) for r in s.uses]] for s in plan.steps],
+}))
+"""
+
+
+def test_bootstrap_plan_is_complete_and_in_a_runnable_order(tmp_path: Path) -> None:
+    project = render(tmp_path / "p", sp_staging_client_id=STAGING_SP, sp_prod_client_id=PROD_SP)
+    result = run([sys.executable, "-c", ORDER_CHECK], project)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    # Nothing is granted, assigned or used before the step that creates it ...
+    assert report["problems"] == []
+    # ... and the check does see a wrong order.
+    assert report["reversed"]
+    created = {r for _, creates, _ in report["steps"] for r in creates}
+    used = [(title, r) for title, _, uses in report["steps"] for r in uses]
+    for env in ("dev", "staging", "prod"):
+        sp = {"dev": "<DEV_SP_APPLICATION_ID>", "staging": STAGING_SP, "prod": PROD_SP}[env]
+        assert f"workspace member {env}:{sp}" in created
+        assert f"workspace member {env}:churn-model-developers" in created
+        assert f"schema {env}.churn_model" in created
+        assert f"volume {env}.churn_model.artifacts" in created
+        assert f"model {env}.churn_model.churn_model" in created
+        assert f"experiment /Shared/churn-model/{env}" in created
+        grants = {r for title, r in used if title.startswith(f"{env}: grants on")}
+        for securable in ("schema", "volume", "model", "catalog"):
+            assert any(r.startswith(securable + " ") for r in grants), (env, securable)
+        assert any(t.startswith(f"{env}: entitlements") for t, _, _ in report["steps"])
+    plan = run([sys.executable, "-m", "churn_model.platform.bootstrap"], project).stdout
+    assert '"READ_VOLUME", "WRITE_VOLUME"' in plan
+    assert "databricks grants update function prod.churn_model.churn_model" in plan
+    # Staging's e2e makes a schema per pull request; nowhere else may a job create one.
+    catalog_grants = [line for line in plan.splitlines() if "grants update catalog" in line]
+    assert [line for line in catalog_grants if "CREATE_SCHEMA" in line] == [
+        line for line in catalog_grants if "update catalog staging" in line
+    ]
+    assert "databricks secrets put-secret churn-model alert-webhook-url" in plan
+
+
 # --------------------------------------------------------------------------- token
 
 
@@ -271,3 +395,120 @@ def test_token_script_masks_and_hands_over_only_a_bearer_token(default_project, 
     assert github_env.read_text() == "DATABRICKS_TOKEN=abc.def\n"
     with pytest.raises(databricks_token.TokenError, match="GITHUB_ENV is not set"):
         databricks_token.export("abc.def", None)
+
+
+# --------------------------------------------------------------------------- deploy scripts
+
+
+def _script(project: Path, name: str):
+    """A generated script, imported as the deploy job runs it (dbx's tool environment)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, project / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Files:
+    def __init__(self) -> None:
+        self.uploaded: dict[str, bytes] = {}
+
+    def upload(self, path, contents, overwrite=False) -> None:
+        assert overwrite
+        self.uploaded[path] = contents.read()
+
+
+def test_upload_puts_the_wheel_where_every_task_installs_it_from(tmp_path: Path) -> None:
+    project = render(tmp_path / "p", sp_staging_client_id=STAGING_SP, sp_prod_client_id=PROD_SP)
+    assert deploy_vars(project, "--env", "staging").returncode == 0
+    upload = _script(project, "upload_wheel")
+    client = type("Client", (), {"files": _Files()})()
+    wheel = project / "dist" / WHEEL
+    wheel.write_bytes(b"wheel bytes")
+    vars_file = project / ".dbx" / "vars.yml"
+    assert upload.main([str(wheel), "--vars", str(vars_file)], client=client) == 0
+    target = f"/Volumes/staging/churn_model/artifacts/wheels/{WHEEL}"
+    assert client.files.uploaded == {target: b"wheel bytes"}
+    installed = {
+        library["whl"]
+        for task in dbx_read(project)["staging"]["churn-model-training"]["tasks"]
+        for library in task["libraries"]
+    }
+    assert installed == {target}
+    other = project / "dist" / "churn_model-9.9.9-py3-none-any.whl"
+    other.write_bytes(b"x")
+    with pytest.raises(upload.UploadError, match="does not name churn_model-9.9.9"):
+        upload.targets(vars_file, other)
+
+
+class _State:
+    def __init__(self, life: str, result: str | None = None, message: str = "") -> None:
+        self.life_cycle_state, self.result_state, self.state_message = life, result, message
+
+
+class _Jobs:
+    def __init__(self, states: list[_State], names: list[str]) -> None:
+        self.states, self.names, self.cancelled, self.params = states, names, [], None
+
+    def list(self, name):
+        settings = [type("S", (), {"name": n})() for n in self.names if n == name]
+        return [type("J", (), {"job_id": 7, "settings": s})() for s in settings]
+
+    def run_now(self, job_id, python_params=None):
+        self.params = python_params
+        return type("Wait", (), {"run_id": 42})()
+
+    def get_run(self, run_id):
+        state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+        return type("Run", (), {"state": state, "run_page_url": "https://run/42"})()
+
+    def cancel_run(self, run_id) -> None:
+        self.cancelled.append(run_id)
+
+
+@pytest.mark.parametrize(
+    ("final", "passes"),
+    [
+        (_State("TERMINATED", "SUCCESS"), True),
+        (_State("TERMINATED", "FAILED", "Task e2e failed: e2e: 0 predictions"), False),
+        (_State("TERMINATED", "CANCELED", "Run cancelled."), False),
+        (_State("TERMINATED", "TIMEDOUT"), False),
+        (_State("SKIPPED", None, "max concurrent runs reached"), False),
+        (_State("INTERNAL_ERROR", None, "cluster could not start"), False),
+    ],
+)
+def test_a_run_passes_the_workflow_only_when_it_succeeded(
+    default_project: Path, final: _State, passes: bool, capsys
+) -> None:
+    run_job = _script(default_project, "run_job")
+    jobs = _Jobs([_State("PENDING"), _State("RUNNING"), final], ["churn-model-e2e-test"])
+    client = type("Client", (), {"jobs": jobs})()
+    argv = ["churn-model-e2e-test", "--", "--env", "staging", "--isolate", "pr-7"]
+    run_job.POLL_SECONDS = 0
+    code = run_job.main(argv, client=client)
+    assert jobs.params == ["--env", "staging", "--isolate", "pr-7"]
+    assert code == (0 if passes else 1)
+    err = capsys.readouterr().err
+    if not passes:
+        assert err.count("\n") == 1 and final.life_cycle_state in err
+
+
+def test_run_job_names_a_missing_job_in_one_line(default_project: Path, capsys) -> None:
+    run_job = _script(default_project, "run_job")
+    client = type("Client", (), {"jobs": _Jobs([_State("RUNNING")], [])})()
+    assert run_job.main(["churn-model-e2e-test"], client=client) == 1
+    assert capsys.readouterr().err == (
+        "error: no job named 'churn-model-e2e-test' in this workspace; deploy it first\n"
+    )
+
+
+def test_deploy_tools_are_hash_pinned(default_project: Path) -> None:
+    lock = (default_project / "scripts" / "dbx-requirements.lock").read_text()
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, re.MULTILINE)
+    assert {"dbx", "databricks-sdk", "click", "mlflow-skinny"} <= {name for name, _ in pins}
+    blocks = re.split(r"\n(?=[A-Za-z0-9_.-]+==)", lock.split("\n\n", 1)[1])
+    assert all("--hash=sha256:" in block for block in blocks if block.strip())
+    assert "--find-links" not in lock and "--index-url" not in lock
+    makefile = (default_project / "Makefile").read_text()
+    assert "--require-hashes -r scripts/dbx-requirements.lock" in makefile

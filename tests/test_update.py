@@ -267,3 +267,30 @@ def test_upgrade_notes_cover_exactly_the_skipped_versions() -> None:
     notes = updater.upgrade_notes(changelog, "v0.1.0", "v0.3.0")
     assert "- three" in notes and "- two" in notes and "- one" not in notes
     assert updater.upgrade_notes(changelog, "v0.2.0", "v0.2.0") == ""
+
+
+def test_webhook_migration_moves_the_url_out_of_conf_without_printing_it(tmp_path) -> None:
+    import move_webhook_url_to_secret as webhook
+
+    envs = tmp_path / "conf" / "envs"
+    envs.mkdir(parents=True)
+    secret = "https://hooks.example.com/T000/B000/XXXX"
+    (envs / "dev.yml").write_text(
+        f"monitoring:\n  bins: 10   # keep me\n  webhook_url: \"{secret}\"\nmlflow:\n  a: 1\n"
+    )
+    (envs / "local.yml").write_text('monitoring:\n  webhook_url: ""\n')
+    (envs / "prod.yml").write_text("catalog: prod\n")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "migrations" / "move_webhook_url_to_secret.py"), tmp_path],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert "conf/envs/dev.yml held a webhook URL" in result.stdout
+    assert "local.yml held" not in result.stdout
+    dev = (envs / "dev.yml").read_text()
+    assert secret not in dev and "bins: 10   # keep me" in dev and "mlflow:\n  a: 1\n" in dev
+    assert yaml.safe_load(dev)["monitoring"] == {"bins": 10, "webhook_secret": ""}
+    assert (envs / "prod.yml").read_text() == "catalog: prod\n"
+    assert webhook.migrate(tmp_path) == []  # idempotent

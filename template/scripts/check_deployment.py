@@ -37,6 +37,10 @@ def describe(workflow) -> dict:
                 "package": wheel.package_name if wheel else None,
                 "parameters": list(wheel.parameters or []) if wheel else None,
                 "notebook": notebook.notebook_path if notebook else None,
+                "libraries": [
+                    library.dict(exclude_none=True) if hasattr(library, "dict") else library
+                    for library in task.libraries or []
+                ],
             }
         )
     acl = workflow.access_control_list or []

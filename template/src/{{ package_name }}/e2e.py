@@ -28,7 +28,6 @@ from .platform.runner import TaskContext, TaskFailed, raise_failure, run_task, r
 from .platform.tables import resolve, schema_exists
 
 
-
 def isolated_schema(schema: str, run: str) -> str:
     """`<schema>_e2e_<run>`, a valid Unity Catalog name for any run id (e.g. 'pr-42')."""
     suffix = re.sub(r"[^a-z0-9_]+", "_", run.lower()).strip("_")
@@ -106,7 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise_failure(f"e2e failed: {error}")
     tasks = [("e2e", run)]
     if args.isolate:
-        tasks.append(("clean-up", clean_up))
+        # Before: what a cancelled run with the same id left behind; after: pass or fail.
+        tasks = [("clean-up", clean_up), *tasks, ("clean-up", clean_up)]
     reason = run_tasks(tasks, args.env, args.conf_dir, overrides=overrides, always_last=True)
     if reason is not None:
         raise_failure(reason)

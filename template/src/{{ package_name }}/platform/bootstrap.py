@@ -2,11 +2,15 @@
 
     python -m <package>.platform.bootstrap [--repo org/name] [--auth github-oidc|oauth-m2m]
 
-Reads conf/ and .copier-answers.yml and prints, in order: GitHub environments with
-their variables (and reviewers on prod), branch protection on main, the Databricks
-service principals, their GitHub OIDC federation policies, the project group, Unity
-Catalog grants and MLflow experiment permissions. Values nobody can know in advance
-(account id, numeric ids, the reviewers' team id) stay as <PLACEHOLDERS>. Prints only:
+Reads conf/ and .copier-answers.yml and prints, in a runnable order, every step the
+deployed jobs and CI need: service principals and the project group (account), their
+GitHub OIDC federation policies or OAuth secrets, workspace assignment and entitlements,
+the schema, the artifacts volume (where clusters install the wheel from), the experiment
+folder and experiment, the registered model, the alert-webhook secret scope, Unity Catalog
+grants, then the GitHub environments and branch protection. Each step is built from the
+resources it creates and uses, so `Plan.check_order` can prove that nothing is granted,
+assigned or used before the step that creates it. Values nobody can know in advance
+(account and numeric ids, the reviewers' team id) stay as <PLACEHOLDERS>. Prints only:
 nothing here calls a network.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -25,6 +30,53 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 ENVIRONMENTS = ("dev", "staging", "prod")
 # Checks that must pass before a pull request merges (workflow / job names).
 REQUIRED_CHECKS = ["checks / checks", "e2e / deploy"]
+WEBHOOK_SECRET_KEY = "alert-webhook-url"
+# What a new project finds in place: the account, the workspaces, the catalogs, the repo.
+EXISTING_KINDS = ("account", "workspace", "catalog", "repo")
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+@dataclass
+class Step:
+    admin: str
+    title: str
+    commands: list[str]
+    creates: tuple[Resource, ...] = ()
+    uses: tuple[Resource, ...] = ()
+
+
+@dataclass
+class Plan:
+    steps: list[Step] = field(default_factory=list)
+
+    def add(self, admin, title, commands, creates=(), uses=()) -> tuple[Resource, ...]:
+        self.steps.append(Step(admin, title, list(commands), tuple(creates), tuple(uses)))
+        return tuple(creates)
+
+    def check_order(self) -> list[str]:
+        """Problems: a step that uses what no earlier step created (and did not exist)."""
+        available: set[Resource] = set()
+        problems = []
+        for number, step in enumerate(self.steps, 1):
+            for resource in step.uses:
+                if resource.kind not in EXISTING_KINDS and resource not in available:
+                    problems.append(f"step {number} ({step.title}) uses {resource} first")
+            available.update(step.creates)
+        return problems
+
+    def render(self, header: list[str]) -> str:
+        lines = list(header)
+        for number, step in enumerate(self.steps, 1):
+            lines += ["", f"# {number}. {step.title} ({step.admin})", *step.commands]
+        return "\n".join(lines) + "\n"
 
 
 def answers(conf_dir: Path) -> dict:
@@ -38,58 +90,49 @@ def principal_id(config: Config, env: str) -> str:
     return getattr(config.project.service_principals, env) or f"<{env.upper()}_SP_APPLICATION_ID>"
 
 
-def github_section(repo: str, configs: dict[str, Config], auth: str) -> list[str]:
-    lines = ["# 1. GitHub environments and their variables (gh CLI, repository admin)"]
-    for env, config in configs.items():
-        lines.append(f"gh api --method PUT repos/{repo}/environments/{env}")
-        if env == "prod":
-            lines.append(
-                f"gh api --method PUT repos/{repo}/environments/prod "
-                "-F 'reviewers[][type]=Team' -F 'reviewers[][id]=<REVIEWERS_TEAM_ID>' "
-                "-F prevent_self_review=true"
-            )
-        host = config.env.workspace_host
-        lines.append(f"gh variable set DATABRICKS_HOST --repo {repo} --env {env} --body {host}")
-        lines.append(
-            f"gh variable set DATABRICKS_CLIENT_ID --repo {repo} --env {env} "
-            f"--body {principal_id(config, env)}"
-        )
-        if auth == "oauth-m2m":
-            lines.append(
-                f"gh secret set DATABRICKS_CLIENT_SECRET --repo {repo} --env {env}"
-                "   # prompts for the value; never put a secret on a command line"
-            )
-    protection = {
-        "required_status_checks": {"strict": True, "contexts": REQUIRED_CHECKS},
-        "enforce_admins": True,
-        "required_pull_request_reviews": {"required_approving_review_count": 1},
-        "restrictions": None,
-    }
-    lines += [
-        "",
-        "# 2. Branch protection on main: changes arrive through reviewed, tested PRs",
-        f"gh api --method PUT repos/{repo}/branches/main/protection --input - <<'JSON'",
-        json.dumps(protection, indent=2),
-        "JSON",
-    ]
-    return lines
+def _json(data) -> str:
+    return "'" + json.dumps(data) + "'"
 
 
-def databricks_section(repo: str, configs: dict[str, Config], auth: str) -> list[str]:
+def grant(plan: Plan, env: str, securable: Resource, changes: dict[Resource, list[str]]):
+    """A Unity Catalog grant; registered models are the `function` securable type."""
+    kind = "function" if securable.kind == "model" else securable.kind
+    body = {"changes": [{"principal": p.name, "add": add} for p, add in changes.items()]}
+    plan.add(
+        "workspace admin",
+        f"{env}: grants on {securable}",
+        [f"databricks grants update {kind} {securable.name} --json {_json(body)}"],
+        uses=(securable, *changes),
+    )
+
+
+def build(configs: dict[str, Config], repo: str, auth: str) -> Plan:
     project = next(iter(configs.values())).project
-    slug, group = project.project.slug, project.owner_group
-    lines = [
-        "# 3. Service principals (Databricks account admin; skip those that exist)",
-    ]
-    for env in ENVIRONMENTS:
-        lines.append(
+    slug, group_name = project.project.slug, project.owner_group
+    plan = Plan()
+    sps = {env: Resource("service principal", principal_id(c, env)) for env, c in configs.items()}
+    group = Resource("group", group_name)
+    workspaces = {env: Resource("workspace", f"<{env.upper()}_WORKSPACE_ID>") for env in configs}
+
+    plan.add(
+        "account admin",
+        "service principals (skip those that exist)",
+        [
             f"databricks account service-principals create --display-name {slug}-{env}"
-            "   # note its application id for conf/project.yml and its numeric id"
-        )
-    lines.append("")
+            "   # note its application id (conf/project.yml) and its numeric id"
+            for env in configs
+        ],
+        creates=tuple(sps.values()),
+    )
+    plan.add(
+        "account admin",
+        "the project group, then add its members",
+        [f"databricks account groups create --display-name {group_name}"],
+        creates=(group,),
+    )
     if auth == "github-oidc":
-        lines.append("# 4. Federation policies: only this repo's GitHub environment may act")
-        for env in ENVIRONMENTS:
+        commands = []
+        for env in configs:
             policy = {
                 "oidc_policy": {
                     "issuer": GITHUB_ISSUER,
@@ -97,62 +140,210 @@ def databricks_section(repo: str, configs: dict[str, Config], auth: str) -> list
                     "subject": f"repo:{repo}:environment:{env}",
                 }
             }
-            lines.append(
+            commands.append(
                 "databricks account service-principal-federation-policy create "
-                f"<{env.upper()}_SP_NUMERIC_ID> --json '{json.dumps(policy)}'"
+                f"<{env.upper()}_SP_NUMERIC_ID> --json {_json(policy)}"
             )
-    else:
-        lines.append("# 4. OAuth secrets: one per principal, stored only as GitHub secrets")
-        for env in ENVIRONMENTS:
-            lines.append(
-                f"databricks account service-principal-secrets create <{env.upper()}_SP_NUMERIC_ID>"
-                f"   # then: gh secret set DATABRICKS_CLIENT_SECRET --env {env}"
-            )
-    lines += [
-        "",
-        "# 5. The project group (account level), then add its members",
-        f"databricks account groups create --display-name {group}",
-        "",
-        "# 6. Unity Catalog grants, per workspace (run with that workspace's profile)",
-    ]
-    for env, config in configs.items():
-        catalog, schema = config.env.catalog, config.env.schema_
-        sp = principal_id(config, env)
-        writer = ["USE_SCHEMA", "CREATE_TABLE", "CREATE_MODEL", "SELECT", "MODIFY", "EXECUTE"]
-        # Developers own dev; in staging and prod they read, the principal writes.
-        reader = ["USE_SCHEMA", "SELECT", "EXECUTE"] if env != "dev" else writer
-        changes = {"changes": [{"principal": p, "add": ["USE_CATALOG"]} for p in (sp, group)]}
-        lines.append(f"databricks grants update catalog {catalog} --json '{json.dumps(changes)}'")
-        changes = {
-            "changes": [{"principal": sp, "add": writer}, {"principal": group, "add": reader}]
-        }
-        lines.append(
-            f"databricks grants update schema {catalog}.{schema} --json '{json.dumps(changes)}'"
+        plan.add(
+            "account admin",
+            "federation policies: only this repo's GitHub environment may act as the principal",
+            commands,
+            uses=tuple(sps.values()),
         )
-    lines += ["", "# 7. MLflow experiments: the principal manages, the group reads"]
+    else:
+        plan.add(
+            "account admin",
+            "OAuth secrets: one per principal, kept only as GitHub environment secrets",
+            [
+                f"databricks account service-principal-secrets create "
+                f"<{env.upper()}_SP_NUMERIC_ID>   # keep the secret for step 'GitHub'"
+                for env in configs
+            ],
+            uses=tuple(sps.values()),
+        )
     for env, config in configs.items():
-        experiment = config.env.mlflow.experiment
-        group_level = "CAN_READ" if env != "dev" else "CAN_MANAGE"
+        sp, workspace = sps[env], workspaces[env]
+        member = Resource("workspace member", f"{env}:{sp.name}")
+        group_member = Resource("workspace member", f"{env}:{group.name}")
+        assignment = _json({"permissions": ["USER"]})
+        plan.add(
+            "account admin",
+            f"{env}: assign the principal and the group to the workspace",
+            [
+                f"databricks account workspace-assignment update {workspace.name} "
+                f"<{env.upper()}_SP_NUMERIC_ID> --json {assignment}",
+                f"databricks account workspace-assignment update {workspace.name} "
+                f"<GROUP_NUMERIC_ID> --json {assignment}",
+            ],
+            creates=(member, group_member),
+            uses=(workspace, sp, group),
+        )
+        patch = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {
+                    "op": "add",
+                    "path": "entitlements",
+                    # Job clusters are created by the job's owner.
+                    "value": [{"value": "workspace-access"}, {"value": "allow-cluster-create"}],
+                }
+            ],
+        }
+        plan.add(
+            "workspace admin",
+            f"{env}: entitlements the jobs need (run with the {env} workspace's profile)",
+            [
+                f"databricks service-principals patch <{env.upper()}_SP_WORKSPACE_ID> "
+                f"--json {_json(patch)}"
+            ],
+            uses=(member,),
+        )
+        env_config = config.env
+        catalog = Resource("catalog", env_config.catalog)
+        schema = Resource("schema", f"{env_config.catalog}.{env_config.schema_}")
+        volume = Resource("volume", f"{schema.name}.{env_config.artifacts_volume}")
+        model = Resource("model", config.model_name)
+        plan.add(
+            "workspace admin",
+            f"{env}: the project's schema (jobs never need CREATE SCHEMA for it)",
+            [f"databricks schemas create {env_config.schema_} {env_config.catalog}"],
+            creates=(schema,),
+            uses=(catalog,),
+        )
+        plan.add(
+            "workspace admin",
+            f"{env}: the artifacts volume; clusters install the project's wheel from it",
+            [
+                f"databricks volumes create {env_config.catalog} {env_config.schema_} "
+                f"{env_config.artifacts_volume} MANAGED"
+            ],
+            creates=(volume,),
+            uses=(schema,),
+        )
+        experiment_path = env_config.mlflow.experiment
+        folder = Resource("folder", str(Path(experiment_path).parent))
+        experiment = Resource("experiment", experiment_path)
+        group_level = "CAN_MANAGE" if env == "dev" else "CAN_READ"
         acl = {
             "access_control_list": [
-                {
-                    "service_principal_name": principal_id(config, env),
-                    "permission_level": "CAN_MANAGE",
-                },
-                {"group_name": group, "permission_level": group_level},
+                {"service_principal_name": sp.name, "permission_level": "CAN_MANAGE"},
+                {"group_name": group.name, "permission_level": group_level},
             ]
         }
-        lines.append(
-            f"EXPERIMENT_ID=$(databricks experiments create-experiment {experiment} "
-            "-o json | jq -r .experiment_id)"
+        plan.add(
+            "workspace admin",
+            f"{env}: the experiment folder (dbx's deployment records live in it too)",
+            [
+                f"databricks workspace mkdirs {folder.name}",
+                f"FOLDER_ID=$(databricks workspace get-status {folder.name} -o json "
+                "| jq -r .object_id)",
+                f'databricks workspace set-permissions directories "$FOLDER_ID" '
+                f"--json {_json(acl)}",
+            ],
+            creates=(folder,),
+            uses=(member, group_member),
         )
-        lines.append(
-            f"databricks experiments set-permissions \"$EXPERIMENT_ID\" --json '{json.dumps(acl)}'"
+        plan.add(
+            "workspace admin",
+            f"{env}: the MLflow experiment: the principal manages, the group "
+            f"{'manages' if env == 'dev' else 'reads'}",
+            [
+                f"EXPERIMENT_ID=$(databricks experiments create-experiment {experiment.name} "
+                "-o json | jq -r .experiment_id)",
+                f'databricks experiments set-permissions "$EXPERIMENT_ID" --json {_json(acl)}',
+            ],
+            creates=(experiment,),
+            uses=(folder, member, group_member),
         )
-    return lines
+        model_body = {
+            "catalog_name": env_config.catalog,
+            "schema_name": env_config.schema_,
+            "name": config.project.model.name,
+        }
+        plan.add(
+            "workspace admin",
+            f"{env}: the registered model, owned by the principal that registers versions",
+            [
+                f"databricks registered-models create --json {_json(model_body)}",
+                f"databricks registered-models update {model.name} --json "
+                f"{_json({'owner': sp.name})}",
+            ],
+            creates=(model,),
+            uses=(schema, sp),
+        )
+        if env_config.monitoring is not None:
+            scope = Resource("secret scope", slug)
+            plan.add(
+                "workspace admin",
+                f"{env}: the alert webhook URL as a secret (conf: monitoring.webhook_secret: "
+                f"{slug}/{WEBHOOK_SECRET_KEY})",
+                [
+                    f"databricks secrets create-scope {slug}",
+                    f"databricks secrets put-secret {slug} {WEBHOOK_SECRET_KEY}"
+                    "   # prompts for the URL; never put it on a command line",
+                    f"databricks secrets put-acl {slug} {sp.name} READ",
+                ],
+                creates=(scope,),
+                uses=(member,),
+            )
+        # Developers own dev; in staging and prod they read, the principal writes.
+        writer = ["USE_SCHEMA", "CREATE_TABLE", "CREATE_MODEL", "SELECT", "MODIFY", "EXECUTE"]
+        reader = ["USE_SCHEMA", "SELECT", "EXECUTE"] if env != "dev" else writer
+        # Staging's e2e runs in a schema of its own per pull request (e2e.py --isolate).
+        sp_catalog = ["USE_CATALOG", "CREATE_SCHEMA"] if env == "staging" else ["USE_CATALOG"]
+        grant(plan, env, catalog, {sp: sp_catalog, group: ["USE_CATALOG"]})
+        grant(plan, env, schema, {sp: writer, group: reader})
+        volume_group = ["READ_VOLUME", "WRITE_VOLUME"] if env == "dev" else ["READ_VOLUME"]
+        grant(plan, env, volume, {sp: ["READ_VOLUME", "WRITE_VOLUME"], group: volume_group})
+        grant(plan, env, model, {group: ["EXECUTE"]})
+
+    for env, config in configs.items():
+        github_env = Resource("github environment", env)
+        commands = [f"gh api --method PUT repos/{repo}/environments/{env}"]
+        if env == "prod":
+            commands.append(
+                f"gh api --method PUT repos/{repo}/environments/prod "
+                "-F 'reviewers[][type]=Team' -F 'reviewers[][id]=<REVIEWERS_TEAM_ID>' "
+                "-F prevent_self_review=true"
+            )
+        commands += [
+            f"gh variable set DATABRICKS_HOST --repo {repo} --env {env} "
+            f"--body {config.env.workspace_host}",
+            f"gh variable set DATABRICKS_CLIENT_ID --repo {repo} --env {env} "
+            f"--body {sps[env].name}",
+        ]
+        if auth == "oauth-m2m":
+            commands.append(
+                f"gh secret set DATABRICKS_CLIENT_SECRET --repo {repo} --env {env}"
+                "   # prompts for the value; never put a secret on a command line"
+            )
+        plan.add(
+            "repository admin",
+            f"GitHub: the {env} environment and its variables",
+            commands,
+            creates=(github_env,),
+            uses=(Resource("repo", repo), sps[env]),
+        )
+    protection = {
+        "required_status_checks": {"strict": True, "contexts": REQUIRED_CHECKS},
+        "enforce_admins": True,
+        "required_pull_request_reviews": {"required_approving_review_count": 1},
+        "restrictions": None,
+    }
+    plan.add(
+        "repository admin",
+        "GitHub: branch protection on main; changes arrive through reviewed, tested PRs",
+        [
+            f"gh api --method PUT repos/{repo}/branches/main/protection --input - <<'JSON'",
+            json.dumps(protection, indent=2),
+            "JSON",
+        ],
+        uses=(Resource("repo", repo),),
+    )
+    return plan
 
 
-def plan(conf_dir: Path | None = None, repo: str | None = None, auth: str | None = None) -> str:
+def plan_for(conf_dir: Path | None = None, repo: str | None = None, auth: str | None = None):
     conf = Path(conf_dir) if conf_dir else default_conf_dir()
     recorded = answers(conf)
     configs = {env: load_config(env, conf) for env in ENVIRONMENTS}
@@ -161,11 +352,15 @@ def plan(conf_dir: Path | None = None, repo: str | None = None, auth: str | None
     auth = auth or recorded.get("ci_auth", "github-oidc")
     header = [
         f"# Bootstrap plan for {slug} ({repo}), CI auth: {auth}",
-        "# Run each block as the admin it names. <PLACEHOLDERS> are values only known then.",
-        "",
+        "# Run the steps in order, each as the admin it names. <PLACEHOLDERS> are values",
+        "# only known then. Workspace steps run with that workspace's CLI profile.",
     ]
-    sections = [*github_section(repo, configs, auth), "", *databricks_section(repo, configs, auth)]
-    return "\n".join(header + sections) + "\n"
+    return build(configs, repo, auth), header
+
+
+def plan(conf_dir: Path | None = None, repo: str | None = None, auth: str | None = None) -> str:
+    steps, header = plan_for(conf_dir, repo, auth)
+    return steps.render(header)
 
 
 def main(argv: list[str] | None = None) -> int:

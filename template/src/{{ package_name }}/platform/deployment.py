@@ -161,9 +161,7 @@ def deployment_vars(
         "template_version": template_version(conf),
         "schedules": SCHEDULES,
         "training_tasks": list(TRAINING_TASKS),
-        "envs": {
-            name: environment(config, dev_owner, wheel) for name, config in configs.items()
-        },
+        "envs": {name: environment(config, dev_owner, wheel) for name, config in configs.items()},
     }
 
 

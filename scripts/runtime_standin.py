@@ -1,0 +1,331 @@
+"""The offline stand-in for a Databricks Runtime ML job cluster, and the check run on it.
+
+    .venv/bin/python scripts/runtime_standin.py PROJECT [--runtime "17.3 LTS"]
+
+What a cluster of the runtime does with a generated project, done here as closely as
+this machine allows:
+
+1. An environment on the runtime's Python (3.12 for 17.3 LTS) holding exactly the
+   versions of the libraries the runtime preinstalls (runtimes/<runtime>.yml, taken
+   from its release notes), Spark and Delta Lake played by pyspark and delta-spark.
+2. The project's wheel, built as CI builds it, installed the way a cluster library is:
+   with the preinstalled versions as constraints, so a wheel that would replace a
+   runtime library (or lacks a dependency the runtime does not have) fails here.
+3. Every `python_wheel_task` of the deployment payload, as dbx's own reader renders
+   conf/deployment.yml (nothing restated here), run as the runtime runs it: in a fresh
+   process outside the repository, the entry point looked up in the installed wheel's
+   metadata and called with the task's `parameters` as argv, its return value ignored.
+   Local Spark, Delta tables and an MLflow SQLite registry stand in for the cluster's
+   services (MLOPS_CONFIG_OVERRIDES points the config at them).
+4. Tasks that must fail are run too (a model gate no candidate can pass): they must
+   raise. A task that returns after failing would leave a green job run.
+
+It prints one line per task: ran, failed-as-expected or broken (exit 1 if any broken).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNTIMES = ROOT / "runtimes"
+DBX_PYTHON = ROOT / ".venv-dbx" / "bin" / "python"
+# Not the runtime's: test tools for the generated suite, and what the local MLflow
+# registry that stands in for Unity Catalog needs (MLflow 3.0's SQL store predates
+# SQLAlchemy 2.1).
+TEST_TOOLS = ["pytest>=8,<10", "sqlalchemy>=2,<2.1"]
+RESULT_MARK = "STANDIN-RESULT "
+
+# Runs inside the runtime environment: how a python_wheel_task calls its entry point.
+RUNNER = f"""
+import importlib, importlib.metadata as metadata, json, sys
+package, entry_point, parameters = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+points = [p for p in metadata.distribution(package).entry_points if p.name == entry_point]
+if points:
+    function = points[0].load()
+else:  # the runtime's fallback: <package>.<entry_point>()
+    function = getattr(importlib.import_module(package.replace("-", "_")), entry_point)
+sys.argv = [entry_point, *parameters]
+try:
+    value = function()
+except SystemExit as error:
+    outcome = {{"outcome": "exited", "detail": repr(error.code)}}
+except BaseException as error:
+    lines = str(error).strip().splitlines()
+    outcome = {{"outcome": "raised", "detail": type(error).__name__ + ": " + (lines[0] if lines else "")}}
+else:
+    outcome = {{"outcome": "returned", "detail": repr(value)}}
+print({RESULT_MARK!r} + json.dumps(outcome), flush=True)
+"""
+
+# Runs inside the runtime environment after the tasks: what the registry then holds.
+REGISTRY_PROBE = """
+import json, sys
+import mlflow
+from mlflow import MlflowClient
+uri = sys.argv[1]
+client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+found = {}
+for name in json.loads(sys.argv[2]):
+    try:
+        version = client.get_model_version_by_alias(name, "champion")
+    except Exception:
+        found[name] = None
+        continue
+    found[name] = {"version": version.version, "tags": dict(version.tags)}
+names = [m.name for m in client.search_registered_models()]
+print(json.dumps({"champions": found, "models": names}))
+"""
+
+
+class StandInError(RuntimeError):
+    """The stand-in could not be built or run; the message says why, in one line."""
+
+
+@dataclass
+class TaskResult:
+    environment: str
+    workflow: str
+    task: str
+    expected: str  # "success" or "failure"
+    outcome: str  # returned / raised / exited / crashed
+    detail: str
+    verdict: str  # ran / failed-as-expected / broken
+
+
+def verdict(expected: str, outcome: str, detail: str) -> str:
+    """A task that should succeed must return; one that should fail must raise."""
+    if expected == "success":
+        return "ran" if outcome == "returned" and detail in ("0", "None") else "broken"
+    return "failed-as-expected" if outcome == "raised" else "broken"
+
+
+def runtime_spec(name: str) -> dict:
+    for path in sorted(RUNTIMES.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if str(data["name"]) == name:
+            return {**data, "file": path}
+    raise StandInError(f"runtimes/: no data file for runtime '{name}'")
+
+
+def pins(spec: dict) -> list[str]:
+    return [f"{n}=={v}" for n, v in {**spec["libraries"], **spec["engine"]}.items()]
+
+
+def find_python(version: str) -> str:
+    """The runtime's Python: on PATH, or one that pyenv installed."""
+    candidates = [shutil.which(f"python{version}")]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(map(str, pyenv_root.glob(f"versions/{version}.*/bin/python{version}")))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            result = subprocess.run(
+                [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode == 0 and result.stdout.strip() == version:
+                return candidate
+    raise StandInError(
+        f"Python {version} (the runtime's) is not installed: put python{version} on PATH "
+        f"(e.g. `pyenv install {version}`)"
+    )
+
+
+def _run(command: list, what: str, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-12:]
+        raise StandInError(f"{what} failed: " + " | ".join(tail))
+    return result
+
+
+def runtime_env(spec: dict, base: Path = ROOT / ".venv-runtime") -> Path:
+    """The runtime's Python with its preinstalled libraries; rebuilt when the file changes."""
+    stamp_text = spec["file"].read_text() + "\n".join(TEST_TOOLS)
+    digest = hashlib.sha256(stamp_text.encode()).hexdigest()[:16]
+    env = base / str(spec["name"]).replace(" ", "-")
+    python = env / "bin" / "python"
+    stamp = env / ".standin-installed"
+    if stamp.is_file() and stamp.read_text() == digest and python.is_file():
+        return python
+    shutil.rmtree(env, ignore_errors=True)
+    _run([find_python(str(spec["python"])), "-m", "venv", env], "creating the runtime env")
+    _run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], "upgrading pip")
+    _run([python, "-m", "pip", "install", "--quiet", *pins(spec), *TEST_TOOLS], "runtime pins")
+    stamp.write_text(digest)
+    return python
+
+
+def build_wheel(project: Path, out: Path) -> Path:
+    """The wheel CI's build job makes (`make wheel`), lineage hook included."""
+    shutil.rmtree(out, ignore_errors=True)
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", out, project],
+        "building the wheel",
+    )
+    (wheel,) = out.glob("*.whl")
+    return wheel
+
+
+def install_wheel(python: Path, wheel: Path, spec: dict, work: Path) -> None:
+    """As a cluster library: the runtime's versions may not move (pip constraints)."""
+    constraints = work / "runtime-constraints.txt"
+    constraints.write_text("\n".join(pins(spec)) + "\n")
+    _run(
+        [python, "-m", "pip", "uninstall", "--quiet", "--yes", wheel.name.split("-")[0]],
+        "removing an earlier build",
+    )
+    _run(
+        [python, "-m", "pip", "install", "--quiet", "--constraint", constraints, wheel],
+        f"installing {wheel.name} without replacing a runtime library",
+    )
+    _run([python, "-m", "pip", "check"], "pip check of the runtime env")
+
+
+def payload(project: Path, wheel: Path) -> dict[str, dict[str, list[dict]]]:
+    """{env: {workflow: [tasks]}} as dbx's own reader renders conf/deployment.yml."""
+    env = {**os.environ, "PYTHONPATH": "src", "MLOPS_DEV_OWNER": "standin@example.com"}
+    _run(
+        [sys.executable, "-m", package_of(project) + ".platform.deployment", "--wheel", wheel],
+        "writing dbx's variables",
+        cwd=project,
+        env=env,
+    )
+    if not DBX_PYTHON.is_file():
+        raise StandInError(".venv-dbx is missing: `make setup` installs dbx")
+    result = _run([DBX_PYTHON, "scripts/check_deployment.py"], "dbx's reader", cwd=project)
+    documents = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return {d["environment"]: {w["name"]: w["tasks"] for w in d["workflows"]} for d in documents}
+
+
+def package_of(project: Path) -> str:
+    return yaml.safe_load((project / "conf" / "project.yml").read_text())["project"]["package"]
+
+
+def stand_in_services(local: Path) -> dict[str, str]:
+    """Environment for one task process: the cluster's services played locally."""
+    overrides = {
+        "platform": "local",
+        "mlflow": {"tracking_uri": "sqlite:///mlflow.db", "registry_uri": "sqlite:///mlflow.db"},
+        "sample": {"rows": 2000},
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MLOPS_"))}
+    env.update(MLOPS_LOCAL_DIR=str(local), MLOPS_CONFIG_OVERRIDES=json.dumps(overrides))
+    return env
+
+
+def call_entry_point(
+    python: Path, task: dict, cwd: Path, env: dict[str, str], extra: dict | None = None
+) -> tuple[str, str]:
+    if extra:
+        merged = {**json.loads(env["MLOPS_CONFIG_OVERRIDES"]), **extra}
+        env = {**env, "MLOPS_CONFIG_OVERRIDES": json.dumps(merged)}
+    arguments = [task["package"], task["entry_point"], json.dumps(task["parameters"])]
+    result = subprocess.run(
+        [str(python), "-c", RUNNER, *arguments], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    marks = [line for line in result.stdout.splitlines() if line.startswith(RESULT_MARK)]
+    if not marks:
+        tail = result.stderr.strip().splitlines()[-1:] or ["no output"]
+        return "crashed", f"exit {result.returncode}: {tail[0]}"
+    found = json.loads(marks[-1].removeprefix(RESULT_MARK))
+    return found["outcome"], found["detail"]
+
+
+def registry(python: Path, local: Path, names: list[str]) -> dict:
+    uri = f"sqlite:///{local / 'mlflow.db'}"
+    result = _run([python, "-c", REGISTRY_PROBE, uri, json.dumps(names)], "reading the registry")
+    return json.loads(result.stdout)
+
+
+def check(project: Path, runtime: str, work: Path) -> dict:
+    """Run every wheel task of every environment; the per-task results and what the
+    registry holds afterwards."""
+    spec = runtime_spec(runtime)
+    python = runtime_env(spec)
+    wheel = build_wheel(project, work / "dist")
+    install_wheel(python, wheel, spec, work)
+    tasks_by_env = payload(project, wheel)
+    results: list[TaskResult] = []
+    facts: dict = {"wheel": wheel.name, "python": str(spec["python"]), "environments": {}}
+    for env_name, workflows in tasks_by_env.items():
+        local = work / "cluster" / env_name
+        outside = work / "cwd" / env_name  # no checkout here: conf/ comes from the wheel
+        outside.mkdir(parents=True, exist_ok=True)
+        env = stand_in_services(local)
+        conf = yaml.safe_load((project / "conf" / "envs" / f"{env_name}.yml").read_text())
+        model = f"{conf['catalog']}.{conf['schema']}." + yaml.safe_load(
+            (project / "conf" / "project.yml").read_text()
+        )["model"]["name"]
+
+        def run(workflow: str, task: dict, expected: str, extra: dict | None = None) -> None:
+            outcome, detail = call_entry_point(python, task, outside, env, extra)
+            print(f"stand-in: {env_name} {task['key']}: {outcome} {detail[:80]}", file=sys.stderr)
+            results.append(
+                TaskResult(env_name, workflow, task["key"], expected, outcome, detail,
+                           verdict(expected, outcome, detail))
+            )
+
+        order = sorted(workflows, key=lambda w: ("e2e" in w, "inference" in w))
+        before_e2e = None
+        for workflow in order:
+            wheel_tasks = [t for t in workflows[workflow] if t["entry_point"]]
+            if "e2e" in workflow:
+                before_e2e = registry(python, local, [model])["champions"][model]
+            for task in wheel_tasks:
+                run(workflow, task, "success")
+            if workflow.endswith("-training"):
+                # The gate: a candidate that cannot pass must fail the evaluate task.
+                (evaluate,) = [t for t in wheel_tasks if t["key"] == "evaluate"]
+                run(workflow, evaluate, "failure", {"evaluation": {"floor": 1.01}})
+        facts["environments"][env_name] = {
+            "model": model,
+            "champion_before_e2e": before_e2e,
+            **registry(python, local, [model]),
+        }
+    facts["results"] = [asdict(r) for r in results]
+    return facts
+
+
+def print_table(results: list[dict]) -> None:
+    print(f"{'environment':<11} {'workflow':<32} {'task':<9} {'verdict':<19} detail")
+    for r in results:
+        detail = r["detail"] if r["verdict"] != "ran" else ""
+        print(f"{r['environment']:<11} {r['workflow']:<32} {r['task']:<9} {r['verdict']:<19} "
+              f"{detail[:100]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("project", type=Path)
+    parser.add_argument("--runtime", default="17.3 LTS")
+    parser.add_argument("--json", type=Path, help="also write the full report here")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="standin-"))
+    try:
+        report = check(args.project.resolve(), args.runtime, work)
+    except StandInError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print_table(report["results"])
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    broken = [r for r in report["results"] if r["verdict"] == "broken"]
+    print(f"\nstand-in {args.runtime}: {len(report['results']) - len(broken)} as expected, {len(broken)} broken")
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Generated projects on the stand-in for each offered Databricks Runtime ML.
+
+The stand-in (scripts/runtime_standin.py) is the runtime's Python with the runtime's
+preinstalled libraries; the project's wheel is installed into it as a cluster library
+and every wheel task of dbx's rendering of conf/deployment.yml is run as the runtime
+runs it. See docs/what-runs-where.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import PROD_SP, ROOT, STAGING_SP, render
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import runtime_standin as standin  # noqa: E402
+from answers import runtimes  # noqa: E402
+
+OFFERED = sorted(runtimes())
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.fixture(scope="module", params=OFFERED)
+def standin_report(request, tmp_path_factory) -> tuple[str, Path, dict]:
+    runtime = request.param
+    project = render(
+        tmp_path_factory.mktemp("standin") / "project",
+        dbr_version=runtime,
+        sp_staging_client_id=STAGING_SP,
+        sp_prod_client_id=PROD_SP,
+    )
+    git(project, "add", "-A")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init")
+    work = tmp_path_factory.mktemp("standin-work")
+    try:
+        report = standin.check(project, runtime, work)
+    except standin.StandInError as error:
+        pytest.fail(str(error))
+    standin.print_table(report["results"])
+    return runtime, project, report
+
+
+def test_every_wheel_task_runs_as_the_runtime_runs_it(standin_report) -> None:
+    runtime, project, report = standin_report
+    assert report["python"] == runtimes()[runtime]["python"]
+    results = report["results"]
+    broken = [r for r in results if r["verdict"] == "broken"]
+    assert broken == [], json.dumps(broken, indent=1)
+    # Every wheel task of every deployed environment ran, as dbx renders them.
+    ran = {(r["environment"], r["task"]) for r in results if r["verdict"] == "ran"}
+    for env in ("dev", "staging", "prod"):
+        for task in ("ingest", "validate", "train", "evaluate", "promote", "infer", "monitor"):
+            assert (env, task) in ran, (env, task)
+    assert ("staging", "e2e") in ran
+    # A gate no candidate can pass fails its task by raising, so the job run fails.
+    gates = [r for r in results if r["expected"] == "failure"]
+    assert {r["environment"] for r in gates} == {"dev", "staging", "prod"}
+    assert all(r["verdict"] == "failed-as-expected" for r in gates)
+    assert all("rejected" in r["detail"] for r in gates)
+
+
+def test_e2e_runs_isolated_and_leaves_staging_as_it_was(standin_report) -> None:
+    _, _, report = standin_report
+    staging = report["environments"]["staging"]
+    before = staging["champion_before_e2e"]
+    after = staging["champions"][staging["model"]]
+    assert before is not None and after == before  # the e2e moved no staging alias
+    # Its own model (in its own schema) was registered, then dropped with the schema.
+    assert staging["models"] == [staging["model"]]
+
+
+def test_lineage_comes_from_the_installed_wheel(standin_report) -> None:
+    """Jobs run the installed wheel outside any checkout: lineage was baked in at build."""
+    _, project, report = standin_report
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    for env in ("dev", "staging", "prod"):
+        facts = report["environments"][env]
+        tags = facts["champions"][facts["model"]]["tags"]
+        assert tags["git_commit"] == git(project, "rev-parse", "HEAD"), env
+        assert tags["template_version"] == str(answers["_commit"]), env
+        assert tags["template_version"] != "unknown"
+
+
+def test_the_verdict_rule_catches_a_failure_that_returns() -> None:
+    assert standin.verdict("success", "returned", "0") == "ran"
+    assert standin.verdict("success", "raised", "TaskFailed: x") == "broken"
+    # A failed task returning 1 is a green job run on Databricks: broken.
+    assert standin.verdict("failure", "returned", "1") == "broken"
+    assert standin.verdict("failure", "exited", "1") == "broken"
+    assert standin.verdict("failure", "raised", "TaskFailed: rejected") == "failed-as-expected"
+
+
+@pytest.mark.parametrize("runtime", OFFERED)
+def test_generated_suite_passes_on_the_runtime_python_and_libraries(
+    runtime: str, tmp_path: Path
+) -> None:
+    project = render(tmp_path / "project", dbr_version=runtime)
+    python = standin.runtime_env(standin.runtime_spec(runtime))
+    wheel = standin.build_wheel(project, tmp_path / "dist")
+    standin.install_wheel(python, wheel, standin.runtime_spec(runtime), tmp_path)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MLOPS_"))},
+        "PYTHONPATH": "src",
+        "MLOPS_LOCAL_DIR": str(tmp_path / "local"),
+    }
+    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    result = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=2400
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "skipped" not in result.stdout
