@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import yaml
-
 from jinja2.ext import Extension
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{2,39}$")

@@ -63,7 +63,8 @@ except SystemExit as error:
     outcome = {{"outcome": "exited", "detail": repr(error.code)}}
 except BaseException as error:
     lines = str(error).strip().splitlines()
-    outcome = {{"outcome": "raised", "detail": type(error).__name__ + ": " + (lines[0] if lines else "")}}
+    first = lines[0] if lines else ""
+    outcome = {{"outcome": "raised", "detail": type(error).__name__ + ": " + first}}
 else:
     outcome = {{"outcome": "returned", "detail": repr(value)}}
 print({RESULT_MARK!r} + json.dumps(outcome), flush=True)
@@ -214,7 +215,7 @@ def package_of(project: Path) -> str:
     return yaml.safe_load((project / "conf" / "project.yml").read_text())["project"]["package"]
 
 
-def stand_in_services(local: Path) -> dict[str, str]:
+def stand_in_services(local: Path, spec: dict) -> dict[str, str]:
     """Environment for one task process: the cluster's services played locally."""
     overrides = {
         "platform": "local",
@@ -223,12 +224,33 @@ def stand_in_services(local: Path) -> dict[str, str]:
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MLOPS_"))}
     env.update(MLOPS_LOCAL_DIR=str(local), MLOPS_CONFIG_OVERRIDES=json.dumps(overrides))
+    env["STANDIN_DELTA_VERSION"] = str(spec["engine"]["delta-spark"])
     return env
+
+
+def delta_jars(delta_version: str) -> str:
+    """Delta's jars from the Ivy cache once the first task resolved them, else "".
+
+    Handed over as MLOPS_SPARK_JARS (the project's own switch, platform/spark.py) so that
+    each later task process skips Ivy's resolution: the runtime has Delta built in.
+    """
+    jars = Path.home() / ".ivy2.5.2" / "jars"
+    names = [
+        f"io.delta_delta-spark_2.13-{delta_version}.jar",
+        f"io.delta_delta-storage-{delta_version}.jar",
+    ]
+    found = [jars / name for name in names] + sorted(jars.glob("org.antlr_antlr4-runtime-*.jar"))[
+        -1:
+    ]
+    return ",".join(map(str, found)) if all(p.is_file() for p in found) and len(found) == 3 else ""
 
 
 def call_entry_point(
     python: Path, task: dict, cwd: Path, env: dict[str, str], extra: dict | None = None
 ) -> tuple[str, str]:
+    jars = delta_jars(env["STANDIN_DELTA_VERSION"])
+    if jars:
+        env = {**env, "MLOPS_SPARK_JARS": jars}
     if extra:
         merged = {**json.loads(env["MLOPS_CONFIG_OVERRIDES"]), **extra}
         env = {**env, "MLOPS_CONFIG_OVERRIDES": json.dumps(merged)}
@@ -264,18 +286,27 @@ def check(project: Path, runtime: str, work: Path) -> dict:
         local = work / "cluster" / env_name
         outside = work / "cwd" / env_name  # no checkout here: conf/ comes from the wheel
         outside.mkdir(parents=True, exist_ok=True)
-        env = stand_in_services(local)
+        env = stand_in_services(local, spec)
         conf = yaml.safe_load((project / "conf" / "envs" / f"{env_name}.yml").read_text())
-        model = f"{conf['catalog']}.{conf['schema']}." + yaml.safe_load(
-            (project / "conf" / "project.yml").read_text()
-        )["model"]["name"]
+        model = (
+            f"{conf['catalog']}.{conf['schema']}."
+            + yaml.safe_load((project / "conf" / "project.yml").read_text())["model"]["name"]
+        )
 
-        def run(workflow: str, task: dict, expected: str, extra: dict | None = None) -> None:
-            outcome, detail = call_entry_point(python, task, outside, env, extra)
-            print(f"stand-in: {env_name} {task['key']}: {outcome} {detail[:80]}", file=sys.stderr)
+        def run(workflow, task, expected, extra=None, where=(env_name, outside, env)) -> None:
+            name, cwd, variables = where
+            outcome, detail = call_entry_point(python, task, cwd, variables, extra)
+            print(f"stand-in: {name} {task['key']}: {outcome} {detail[:80]}", file=sys.stderr)
             results.append(
-                TaskResult(env_name, workflow, task["key"], expected, outcome, detail,
-                           verdict(expected, outcome, detail))
+                TaskResult(
+                    name,
+                    workflow,
+                    task["key"],
+                    expected,
+                    outcome,
+                    detail,
+                    verdict(expected, outcome, detail),
+                )
             )
 
         order = sorted(workflows, key=lambda w: ("e2e" in w, "inference" in w))
@@ -303,8 +334,10 @@ def print_table(results: list[dict]) -> None:
     print(f"{'environment':<11} {'workflow':<32} {'task':<9} {'verdict':<19} detail")
     for r in results:
         detail = r["detail"] if r["verdict"] != "ran" else ""
-        print(f"{r['environment']:<11} {r['workflow']:<32} {r['task']:<9} {r['verdict']:<19} "
-              f"{detail[:100]}")
+        print(
+            f"{r['environment']:<11} {r['workflow']:<32} {r['task']:<9} {r['verdict']:<19} "
+            f"{detail[:100]}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -323,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     broken = [r for r in report["results"] if r["verdict"] == "broken"]
-    print(f"\nstand-in {args.runtime}: {len(report['results']) - len(broken)} as expected, {len(broken)} broken")
+    expected = len(report["results"]) - len(broken)
+    print(f"\nstand-in {args.runtime}: {expected} as expected, {len(broken)} broken")
     return 1 if broken else 0
 
 

@@ -438,7 +438,7 @@ def test_upload_puts_the_wheel_where_every_task_installs_it_from(tmp_path: Path)
     assert installed == {target}
     other = project / "dist" / "churn_model-9.9.9-py3-none-any.whl"
     other.write_bytes(b"x")
-    with pytest.raises(upload.UploadError, match="does not name churn_model-9.9.9"):
+    with pytest.raises(upload.UploadError, match=r"does not name churn_model-9\.9\.9"):
         upload.targets(vars_file, other)
 
 

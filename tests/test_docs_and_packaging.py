@@ -151,3 +151,13 @@ def test_generated_project_tree_lists_every_file_and_its_owner(default_project: 
     project_owned = pathspec.PathSpec.from_lines("gitignore", rules)
     for path, owner in listed.items():
         assert owner == ("project" if project_owned.match_file(path) else "platform"), path
+
+
+def test_what_runs_where_is_the_generated_deployment_page(default_project, tmp_path) -> None:
+    """One text for the template's page and the project's docs/deployment.md."""
+    build_docs(ROOT, tmp_path / "template")
+    build_docs(default_project, tmp_path / "project")
+    template = (tmp_path / "template" / "what-runs-where" / "index.html").read_text()
+    project = (tmp_path / "project" / "deployment" / "index.html").read_text()
+    for text in ("Which identity needs which grant", "/Volumes/", "READ_VOLUME", "run_as"):
+        assert text in template and text in project, text

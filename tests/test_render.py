@@ -152,7 +152,9 @@ def test_every_offered_runtime_has_its_data_file_and_sets_the_cluster(tmp_path: 
 def test_no_question_asks_for_a_secret() -> None:
     questions = yaml.safe_load((ROOT / "copier.yml").read_text())
     secretive = re.compile(r"secret|token|password|webhook|_url$|api_key")
-    asked = [k for k, q in questions.items() if not k.startswith("_") and q.get("when") is not False]
+    asked = [
+        k for k, q in questions.items() if not k.startswith("_") and q.get("when") is not False
+    ]
     assert [k for k in asked if secretive.search(k)] == []
 
 

@@ -19,8 +19,8 @@ import yaml
 from conftest import PROD_SP, ROOT, STAGING_SP, render
 
 sys.path.insert(0, str(ROOT / "scripts"))
-import runtime_standin as standin  # noqa: E402
-from answers import runtimes  # noqa: E402
+import runtime_standin as standin
+from answers import runtimes
 
 OFFERED = sorted(runtimes())
 
@@ -52,7 +52,7 @@ def standin_report(request, tmp_path_factory) -> tuple[str, Path, dict]:
 
 
 def test_every_wheel_task_runs_as_the_runtime_runs_it(standin_report) -> None:
-    runtime, project, report = standin_report
+    runtime, _, report = standin_report
     assert report["python"] == runtimes()[runtime]["python"]
     results = report["results"]
     broken = [r for r in results if r["verdict"] == "broken"]

@@ -276,7 +276,7 @@ def test_webhook_migration_moves_the_url_out_of_conf_without_printing_it(tmp_pat
     envs.mkdir(parents=True)
     secret = "https://hooks.example.com/T000/B000/XXXX"
     (envs / "dev.yml").write_text(
-        f"monitoring:\n  bins: 10   # keep me\n  webhook_url: \"{secret}\"\nmlflow:\n  a: 1\n"
+        f'monitoring:\n  bins: 10   # keep me\n  webhook_url: "{secret}"\nmlflow:\n  a: 1\n'
     )
     (envs / "local.yml").write_text('monitoring:\n  webhook_url: ""\n')
     (envs / "prod.yml").write_text("catalog: prod\n")
