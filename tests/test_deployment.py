@@ -76,8 +76,11 @@ def test_dbx_reads_every_environment_of_every_answer_combination(matrix_project)
             assert task["package"] == "churn-model"
             assert task["entry_point"] == f"churn-model-{task['key']}"
             assert task["parameters"] == ["--env", env]
-        inference = [t["key"] for t in workflows["churn-model-batch-inference"]["tasks"]]
-        assert inference == (["infer", "monitor"] if answers["include_monitoring"] else ["infer"])
+        # The data gate: batch inference validates the version it is about to score.
+        inference = workflows["churn-model-batch-inference"]["tasks"]
+        keys = ["validate", "infer", "monitor"][: 3 if answers["include_monitoring"] else 2]
+        assert [t["key"] for t in inference] == keys
+        assert [t["depends_on"] for t in inference] == [[], *[[k] for k in keys[:-1]]]
 
         owner = {"dev": DEV_OWNER, "staging": STAGING_SP, "prod": PROD_SP}[env]
         for workflow in workflows.values():

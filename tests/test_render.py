@@ -8,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pathspec
 import yaml
 from conftest import ROOT, render
 
@@ -177,3 +178,12 @@ def test_generated_dev_extra_matches_the_shared_environment(default_project: Pat
     assert generated, "no pins found"
     for name, spec in generated.items():
         assert shared.get(name) == spec, f"{name}: project {spec} vs template {shared.get(name)}"
+
+
+def test_generated_gitignore_keeps_tool_envs_and_deploy_state_out(default_project: Path) -> None:
+    ignored = pathspec.PathSpec.from_lines(
+        "gitwildmatch", (default_project / ".gitignore").read_text().splitlines()
+    )
+    for path in (".venv-dbx/bin/python", ".dbx/project.json", ".dbx/vars.yml", "dist/x.whl"):
+        assert ignored.match_file(path), path
+    assert not ignored.match_file("conf/deployment.yml")

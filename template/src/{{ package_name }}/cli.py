@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .platform.config import ENVIRONMENTS
-from .platform.runner import Task, execute
+from .platform.runner import Task, add_gate_flag, execute
 
 # Lifecycle order; each name is a module in tasks/ with a `run(context)` function.
 # `monitor` exists only in projects generated with monitoring.
@@ -32,7 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--env", default="local", choices=ENVIRONMENTS)
     parser.add_argument("--conf-dir", type=Path, default=None, help="default: ./conf")
+    add_gate_flag(parser)
     args = parser.parse_args(argv)
     names = PIPELINE if args.task == "pipeline" else (args.task,)
     tasks = [(name, load_task(name)) for name in names]
-    return execute(tasks, args.env, args.conf_dir, summary=args.task == "pipeline")
+    summary = args.task == "pipeline"
+    return execute(tasks, args.env, args.conf_dir, summary, args.allow_unvalidated)

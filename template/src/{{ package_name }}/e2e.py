@@ -21,7 +21,7 @@ from typing import Any
 from pyspark.sql import functions as F
 
 from .cli import PIPELINE, load_task
-from .platform import tracking
+from .platform import gate, tracking
 from .platform.config import ENVIRONMENTS, Config, ConfigError, load_config
 from .platform.datasets import batch_id, current_version, read_version
 from .platform.runner import TaskContext, TaskFailed, raise_failure, run_task, run_tasks
@@ -63,7 +63,11 @@ def check(context: TaskContext) -> dict[str, Any]:
     )
     if scored != expected:
         raise TaskFailed(f"e2e: {scored} predictions for {expected} rows of {features}")
-    return {"champion": champion.version, "predictions": scored}
+    # The data gate held: what was scored is a version that passed validation.
+    found, _ = gate.status(spark, config.env.tables.validation_results, features, version)
+    if found != "passed":
+        raise TaskFailed(f"e2e: {features} v{version} was scored but its validation is {found}")
+    return {"champion": champion.version, "predictions": scored, "validation": found}
 
 
 def run(context: TaskContext) -> dict[str, Any]:

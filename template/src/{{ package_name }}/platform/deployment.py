@@ -29,6 +29,8 @@ DEV_OWNER_VARIABLE = "MLOPS_DEV_OWNER"
 # Quartz cron, UTC. Paused outside prod: dev and staging runs are started on purpose.
 SCHEDULES = {"training": "0 0 3 ? * MON", "batch-inference": "0 0 5 * * ?"}
 TRAINING_TASKS = ("ingest", "validate", "train", "evaluate", "promote")
+# Batch inference validates the version it is about to score (the data gate).
+INFERENCE_TASKS = ("validate", "infer", "monitor")
 # The cluster environment variable that carries the alert webhook URL (tasks/monitor.py).
 WEBHOOK_VARIABLE = "MLOPS_ALERT_WEBHOOK_URL"
 
@@ -96,7 +98,7 @@ def owner(config: Config, dev_owner: str | None) -> dict[str, str]:
 
 def notebook_tasks(config: Config) -> dict[str, list[dict[str, Any]]]:
     tasks: dict[str, list[dict[str, Any]]] = {"training": [], "batch-inference": []}
-    known = {"training": set(TRAINING_TASKS), "batch-inference": {"infer", "monitor"}}
+    known = {"training": set(TRAINING_TASKS), "batch-inference": set(INFERENCE_TASKS)}
     for index, task in enumerate(config.env.notebook_tasks):
         if task.depends_on and task.depends_on not in known[task.workflow]:
             raise ConfigError(
@@ -128,6 +130,9 @@ def environment(config: Config, dev_owner: str | None, wheel: str) -> dict[str, 
         "group_permission": "CAN_MANAGE" if config.env_name == "dev" else "CAN_MANAGE_RUN",
         "pause_status": "UNPAUSED" if config.env_name == "prod" else "PAUSED",
         "monitoring": env.monitoring is not None,
+        "inference_tasks": [
+            task for task in INFERENCE_TASKS if task != "monitor" or env.monitoring is not None
+        ],
         "notebook_tasks": notebook_tasks(config),
         "libraries": [{"whl": wheel_path(config, wheel)}],
         "secret_env": secret_env(config),

@@ -37,10 +37,15 @@ def _quiet_excepthook(kind, value, traceback) -> None:
 
 
 class TaskContext:
-    """Config for the chosen environment plus the Spark session, created on first use."""
+    """Config for the chosen environment plus the Spark session, created on first use.
 
-    def __init__(self, config: Config):
+    `allow_unvalidated`: go on with a features version that has not passed validation
+    (platform/gate.py); only ever set by an explicit flag.
+    """
+
+    def __init__(self, config: Config, allow_unvalidated: bool = False):
         self.config = config
+        self.allow_unvalidated = allow_unvalidated
 
     @cached_property
     def spark(self) -> SparkSession:
@@ -54,7 +59,16 @@ def parse_args(task: str, argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=task, description=f"Run the '{task}' task.")
     parser.add_argument("--env", default="local", choices=ENVIRONMENTS)
     parser.add_argument("--conf-dir", type=Path, default=None, help="default: ./conf")
+    add_gate_flag(parser)
     return parser.parse_args(argv)
+
+
+def add_gate_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-unvalidated",
+        action="store_true",
+        help="use a features version that has not passed validation (logged and recorded)",
+    )
 
 
 def configure_logging() -> None:
@@ -91,6 +105,7 @@ def run_tasks(
     summary: bool = False,
     overrides: dict | None = None,
     always_last: bool = False,
+    allow_unvalidated: bool = False,
 ) -> str | None:
     """Run `tasks` in order on one context; None on success, else the logged reason.
 
@@ -98,7 +113,7 @@ def run_tasks(
     """
     configure_logging()
     try:
-        context = TaskContext(load_config(env, conf_dir, overrides))
+        context = TaskContext(load_config(env, conf_dir, overrides), allow_unvalidated)
     except ConfigError as error:
         log.error("config failed: %s", error)
         return f"config failed: {error}"
@@ -127,10 +142,15 @@ def raise_failure(reason: str) -> None:
 
 
 def execute(
-    tasks: Sequence[tuple[str, Task]], env: str, conf_dir: Path | None, summary: bool = False
+    tasks: Sequence[tuple[str, Task]],
+    env: str,
+    conf_dir: Path | None,
+    summary: bool = False,
+    allow_unvalidated: bool = False,
 ) -> int:
     """`run_tasks` as an exit status (0 or 1), for `python -m <package>`."""
-    return 0 if run_tasks(tasks, env, conf_dir, summary) is None else 1
+    reason = run_tasks(tasks, env, conf_dir, summary, allow_unvalidated=allow_unvalidated)
+    return 0 if reason is None else 1
 
 
 def entry_point(name: str, task: Task) -> Callable[[Sequence[str] | None], int]:
@@ -142,7 +162,9 @@ def entry_point(name: str, task: Task) -> Callable[[Sequence[str] | None], int]:
 
     def main(argv: Sequence[str] | None = None) -> int:
         args = parse_args(name, argv)
-        reason = run_tasks([(name, task)], args.env, args.conf_dir)
+        reason = run_tasks(
+            [(name, task)], args.env, args.conf_dir, allow_unvalidated=args.allow_unvalidated
+        )
         if reason is not None:
             raise_failure(reason)
         return 0

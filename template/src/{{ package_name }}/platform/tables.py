@@ -53,8 +53,15 @@ def ensure_schema(spark: SparkSession, name: str, local: bool | None = None) -> 
 
 
 def append_rows(spark: SparkSession, rows: list[dict[str, Any]], schema: str, name: str) -> None:
-    """Append result rows (one Delta commit), creating the schema and table if needed."""
+    """Append result rows (one Delta commit), creating the schema and table if needed.
+
+    New columns are added to an existing table (a newer platform records more).
+    """
     ensure_schema(spark, name)
-    spark.createDataFrame(rows, schema).write.format("delta").mode("append").saveAsTable(
-        resolve(name)
+    (
+        spark.createDataFrame(rows, schema)
+        .write.format("delta")
+        .mode("append")
+        .option("mergeSchema", "true")
+        .saveAsTable(resolve(name))
     )

@@ -19,6 +19,7 @@ from .. import model
 from ..platform import tracking
 from ..platform.config import Evaluation
 from ..platform.datasets import current_version, is_holdout, read_version
+from ..platform.gate import require_passed
 from ..platform.runner import TaskContext, TaskFailed, entry_point
 from ..platform.tables import append_rows
 
@@ -70,6 +71,7 @@ def run(context: TaskContext) -> dict[str, Any]:
 
     table = config.env.tables.features
     delta_version = current_version(context.spark, table)
+    require_passed(context, table, delta_version)
     holdout = (
         read_version(context.spark, table, delta_version)
         .where(is_holdout(model.ID_COLUMN, rule.holdout_percent))

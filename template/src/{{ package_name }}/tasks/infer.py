@@ -1,7 +1,8 @@
 """infer: batch scoring with `models:/<name>@champion` on Spark into a Delta table.
 
-The batch id is the scored table and its Delta version, so rerunning on the same input
-replaces the same batch (`replaceWhere`) instead of adding rows. The write is one Delta
+Only a version that passed validation is scored (platform/gate.py). The batch id is the
+scored table and its Delta version, so rerunning on the same input replaces the same
+batch (`replaceWhere`) instead of adding rows. The write is one Delta
 commit: if scoring fails, the predictions table stays as it was.
 """
 
@@ -15,6 +16,7 @@ from pyspark.sql import functions as F
 from .. import model
 from ..platform import tracking
 from ..platform.datasets import batch_id, current_version, read_version
+from ..platform.gate import require_passed
 from ..platform.runner import TaskContext, TaskFailed, entry_point
 from ..platform.scoring import PROBABILITY, score
 from ..platform.tables import ensure_schema, resolve
@@ -35,6 +37,7 @@ def run(context: TaskContext) -> dict[str, Any]:
         raise TaskFailed(f"{name} has no '{tracking.CHAMPION}' version: train and promote first")
     source = config.env.tables.features
     version = current_version(spark, source)
+    validation = require_passed(context, source, version)
     batch = batch_id(source, version)
     df = read_version(spark, source, version)
     check_schema(df, [model.ID_COLUMN, *model.FEATURES], f"{source} v{version}")
@@ -48,6 +51,8 @@ def run(context: TaskContext) -> dict[str, Any]:
         F.lit(int(champion.version)).alias("model_version"),
         F.lit(tracking.CHAMPION).alias("model_alias"),
         F.lit(batch).alias("batch_id"),
+        # "passed", or "overridden" when scored with --allow-unvalidated.
+        F.lit(validation).alias("validation"),
         F.current_timestamp().alias("scored_at"),
     )
     table = config.env.tables.predictions
@@ -56,10 +61,17 @@ def run(context: TaskContext) -> dict[str, Any]:
         predictions.write.format("delta")
         .mode("overwrite")
         .option("replaceWhere", f"batch_id = '{batch}'")
+        .option("mergeSchema", "true")  # tables from before `validation` was recorded
         .saveAsTable(resolve(table))
     )
     rows = spark.read.table(resolve(table)).where(F.col("batch_id") == batch).count()
-    return {"table": table, "batch_id": batch, "rows": rows, "model_version": champion.version}
+    return {
+        "table": table,
+        "batch_id": batch,
+        "rows": rows,
+        "model_version": champion.version,
+        "validation": validation,
+    }
 
 
 main = entry_point("infer", run)

@@ -15,6 +15,7 @@ from sklearn.metrics import roc_auc_score
 from .. import __version__, model
 from ..platform import tracking
 from ..platform.datasets import current_version, is_holdout, read_version
+from ..platform.gate import require_passed
 from ..platform.lineage import git_commit, template_version
 from ..platform.runner import TaskContext, TaskFailed, entry_point
 
@@ -24,6 +25,7 @@ def run(context: TaskContext) -> dict[str, Any]:
     client = tracking.configure(config)
     table = config.env.tables.features
     delta_version = current_version(context.spark, table)
+    validation = require_passed(context, table, delta_version)
     df = read_version(context.spark, table, delta_version)
     train = df.where(~is_holdout(model.ID_COLUMN, config.env.evaluation.holdout_percent))
     data = train.select(*model.FEATURES, model.LABEL).toPandas()
@@ -39,6 +41,7 @@ def run(context: TaskContext) -> dict[str, Any]:
         "source_table": table,
         "source_delta_version": str(delta_version),
         "row_count": str(len(data)),
+        "validation": validation,
     }
     with mlflow.start_run(run_name="train") as active:
         mlflow.set_tags(lineage)

@@ -1,7 +1,9 @@
 """validate: the Great Expectations suite from conf/expectations/ on the feature table.
 
-Every run appends one row per expectation to the validation-results Delta table.
-A failed expectation fails the task, naming each failure, so nothing downstream runs.
+It checks the table's current Delta version and appends one row per expectation, with
+that version, to the validation-results Delta table: the record every consumer of the
+table checks before it reads that version (platform/gate.py). A failed expectation
+fails the task, naming each failure, so nothing downstream runs.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
 from ..platform.config import ConfigError
+from ..platform.datasets import current_version, read_version
 from ..platform.runner import TaskContext, TaskFailed, entry_point
-from ..platform.tables import append_rows, resolve
+from ..platform.tables import append_rows
 
 RESULT_SCHEMA = T.StructType(
     [
@@ -33,6 +36,7 @@ RESULT_SCHEMA = T.StructType(
         T.StructField("column_name", T.StringType(), True),
         T.StructField("success", T.BooleanType(), False),
         T.StructField("observed_value", T.StringType(), True),
+        T.StructField("delta_version", T.LongType(), True),
     ]
 )
 
@@ -92,10 +96,24 @@ def run_suite(df: DataFrame, suite: gx.ExpectationSuite) -> list[dict[str, Any]]
     return rows
 
 
-def record(spark: SparkSession, rows: list[dict[str, Any]], suite: str, source: str, table: str):
+def record(
+    spark: SparkSession,
+    rows: list[dict[str, Any]],
+    suite: str,
+    source: str,
+    table: str,
+    version: int,
+) -> str:
     run_id, now = uuid.uuid4().hex, datetime.now(UTC).replace(tzinfo=None)
     records = [
-        {"run_id": run_id, "run_time": now, "suite": suite, "table_name": source, **row}
+        {
+            "run_id": run_id,
+            "run_time": now,
+            "suite": suite,
+            "table_name": source,
+            "delta_version": int(version),
+            **row,
+        }
         for row in rows
     ]
     append_rows(spark, records, RESULT_SCHEMA, table)
@@ -106,17 +124,28 @@ def run(context: TaskContext) -> dict[str, Any]:
     config = context.config
     suite = load_suite(config.conf_dir / "expectations" / f"{config.env.validation.suite}.yml")
     source = config.env.tables.features
-    df = context.spark.read.table(resolve(source))
+    version = current_version(context.spark, source)
+    df = read_version(context.spark, source, version)
     rows = run_suite(df, suite)
-    run_id = record(context.spark, rows, suite.name, source, config.env.tables.validation_results)
+    results = config.env.tables.validation_results
+    run_id = record(context.spark, rows, suite.name, source, results, version)
     failed = [row for row in rows if not row["success"]]
     if failed:
         details = "; ".join(
             f"{row['expectation']}({row['column_name'] or 'table'}): {row['observed_value']}"
             for row in failed
         )
-        raise TaskFailed(f"suite '{suite.name}' failed {len(failed)}/{len(rows)}: {details}")
-    return {"suite": suite.name, "expectations": len(rows), "failed": 0, "run_id": run_id}
+        raise TaskFailed(
+            f"suite '{suite.name}' failed {len(failed)}/{len(rows)} on {source} v{version}: "
+            f"{details}"
+        )
+    return {
+        "suite": suite.name,
+        "expectations": len(rows),
+        "failed": 0,
+        "delta_version": version,
+        "run_id": run_id,
+    }
 
 
 main = entry_point("validate", run)
