@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,16 +26,37 @@ def load_task(name: str) -> Task:
     return getattr(importlib.import_module(f"{__package__}.tasks.{module}"), function)
 
 
+def check_model() -> str | None:
+    """Build the project's model before Spark starts: a mistake in model code shows in
+    seconds, as one line, instead of after ingest and validate."""
+    try:
+        importlib.import_module(f"{__package__}.model").build_model()
+    except Exception as error:  # the project's code: any error is the message
+        return f"src/{__package__}/model/: build_model() failed: {type(error).__name__}: {error}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
     parser.add_argument(
-        "task", choices=(*PIPELINE, *EXTRA, "pipeline"), help="a task, or all in order"
+        "tasks",
+        nargs="+",
+        metavar="task",
+        choices=(*PIPELINE, *EXTRA, "pipeline"),
+        help="one or more tasks, run in the order given, or `pipeline` for all",
     )
     parser.add_argument("--env", default="local", choices=ENVIRONMENTS)
     parser.add_argument("--conf-dir", type=Path, default=None, help="default: ./conf")
     add_gate_flag(parser)
     args = parser.parse_args(argv)
-    names = PIPELINE if args.task == "pipeline" else (args.task,)
+    if "pipeline" in args.tasks and len(args.tasks) > 1:
+        parser.error("`pipeline` runs every task; name it alone")
+    names = PIPELINE if args.tasks == ["pipeline"] else tuple(args.tasks)
+    if "train" in names:
+        problem = check_model()
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
     tasks = [(name, load_task(name)) for name in names]
-    summary = args.task == "pipeline"
+    summary = len(names) > 1
     return execute(tasks, args.env, args.conf_dir, summary, args.allow_unvalidated)

@@ -243,13 +243,31 @@ def _read_yaml(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or "invalid syntax"
-        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+        raise ConfigError(f"{path}: not valid YAML{_yaml_problem(error, path)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping of keys to values")
     return data
+
+
+def _yaml_problem(error: yaml.YAMLError, path: Path) -> str:
+    """` (line N, column M): problem`, N being the line to fix.
+
+    PyYAML marks where it noticed the problem, which is often a line after the mistake:
+    an unclosed bracket is reported where parsing gave up (its context says where it
+    opened), and a key without ':' where the next key starts.
+    """
+    mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or "invalid syntax"
+    if mark is None:
+        return f": {problem}"
+    line, column = mark.line, mark.column
+    if problem == "mapping values are not allowed here" and error.context_mark is None:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        before = next((i for i in range(line - 1, -1, -1) if lines[i].strip()), None)
+        if before is not None and ":" not in lines[before].split("#")[0]:
+            line, column = before, len(lines[before]) - len(lines[before].lstrip())
+            problem = "a key without ':' (the next line's mapping cannot follow it)"
+    return f" (line {line + 1}, column {column + 1}): {problem}"
 
 
 def _describe(error: ValidationError, path: Path) -> str:

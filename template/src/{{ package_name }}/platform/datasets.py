@@ -22,6 +22,10 @@ def read_version(spark: SparkSession, table: str, version: int) -> DataFrame:
     return spark.sql(f"SELECT * FROM {resolve(table)} VERSION AS OF {int(version)}")
 
 
+def missing_columns(df: DataFrame, columns: list[str]) -> list[str]:
+    return [column for column in columns if column not in df.columns]
+
+
 def is_holdout(id_column: str, percent: int) -> Column:
     """The same rows are held out in every run: a hash of the id, not a random draw."""
     return F.pmod(F.xxhash64(F.col(id_column)), F.lit(100)) < percent

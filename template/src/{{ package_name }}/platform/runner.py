@@ -128,6 +128,11 @@ def run_tasks(
         except (ConfigError, TaskFailed) as error:
             log.error("%s failed: %s", name, error)
             failure = failure or f"{name} failed: {error}"
+        except Exception:
+            # Data and config mistakes are TaskFailed/ConfigError above, in one line;
+            # anything else is a bug in the code, and its traceback follows.
+            log.error("%s failed with an unexpected error (a bug): traceback follows", name)
+            raise
     if failure is None and summary:
         print_summary(results)
     return failure

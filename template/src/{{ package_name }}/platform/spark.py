@@ -91,4 +91,17 @@ def local_spark(root: Path, app_name: str = "mlops", cores: str = "*") -> SparkS
         builder = configure_spark_with_delta_pip(builder)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    quiet_known_noise(spark)
     return spark
+
+
+# Loggers that report, at ERROR, things that are not errors for an embedded metastore:
+# HiveAlterHandler on every overwrite of a Delta table it cannot alter in place.
+NOISY_LOGGERS = ("org.apache.hadoop.hive.metastore.HiveAlterHandler",)
+
+
+def quiet_known_noise(spark: SparkSession) -> None:
+    jvm = spark.sparkContext._jvm
+    level = jvm.org.apache.logging.log4j.Level.OFF
+    for name in NOISY_LOGGERS:
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(name, level)

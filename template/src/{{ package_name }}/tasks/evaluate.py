@@ -1,8 +1,9 @@
 """evaluate: the newest model version against the champion on the same holdout.
 
-Passing means scoring at least `floor` and beating the champion by `min_improvement`
-(with no champion, the floor alone decides). A passing candidate gets the `challenger`
-alias; a failing one fails the task, so promotion never runs. Every comparison is
+Passing means scoring at least `floor` and improving on the champion by more than
+`min_improvement` (with no champion, the floor alone decides; an equal score fails).
+A passing candidate gets the `challenger` alias; a failing one fails the task, so
+promotion never runs. Every comparison is
 logged to MLflow and appended to the evaluations Delta table.
 """
 
@@ -38,19 +39,26 @@ def score(metric: str, label: np.ndarray, probability: np.ndarray) -> float:
 
 
 def decide(rule: Evaluation, candidate: float, champion: float | None) -> tuple[bool, str]:
-    """Apply the thresholds; the reason is a sentence for logs and the results table."""
-    sign = -1 if rule.metric in LOWER_IS_BETTER else 1
+    """Apply the thresholds; the reason is a true sentence for logs and the results table.
+
+    A candidate replaces the champion only if it improves on it by more than
+    `min_improvement` (strictly: an equal score never passes, so an unchanged rerun
+    never becomes a new champion and `previous` keeps a different model to return to).
+    """
+    lower = rule.metric in LOWER_IS_BETTER
+    sign = -1 if lower else 1
+    better = "lower is better" if lower else "higher is better"
     if sign * candidate < sign * rule.floor:
-        return False, f"{rule.metric} {candidate:.4f} misses the floor {rule.floor}"
+        return False, f"{rule.metric} {candidate:.4f} misses the floor {rule.floor} ({better})"
     if champion is None:
         return True, f"{rule.metric} {candidate:.4f} meets the floor and there is no champion"
-    needed = champion + sign * rule.min_improvement
-    if sign * candidate < sign * needed:
-        return False, (
-            f"{rule.metric} {candidate:.4f} does not beat champion {champion:.4f} "
-            f"by {rule.min_improvement}"
-        )
-    return True, f"{rule.metric} {candidate:.4f} beats champion {champion:.4f}"
+    gain = sign * (candidate - champion)  # > 0: the candidate is better
+    compared = (
+        f"{rule.metric} {candidate:.4f} vs champion {champion:.4f}: "
+        f"{'better' if gain > 0 else 'not better'} by {gain:+.4f} "
+        f"({better}; needs more than {rule.min_improvement:+.4f})"
+    )
+    return gain > rule.min_improvement, compared
 
 
 def _probability(uri: str, features) -> np.ndarray:

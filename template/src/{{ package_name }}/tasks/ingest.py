@@ -6,14 +6,17 @@ overwritten in one Delta commit, so a failed run leaves the previous version int
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
 from ..platform import sample_data
 from ..platform.config import Config
 from ..platform.datasets import current_version
 from ..platform.runner import TaskContext, TaskFailed, entry_point
+from ..platform.spark import on_databricks
 from ..platform.tables import ensure_schema, resolve
 
 
@@ -24,12 +27,27 @@ def read_source(spark: SparkSession, config: Config) -> DataFrame:
         return sample_data.generate(
             spark, sample.rows, seed=sample.seed, drift=sample.drift, partitions=sample.partitions
         )
+    where = config.conf_dir / "envs" / f"{config.env_name}.yml"
     if source.type == "table":
+        if not spark.catalog.tableExists(resolve(source.table)):
+            raise TaskFailed(
+                f"{where}: source.table: table '{source.table}' does not exist; create it or "
+                "point source.table at an existing table"
+            )
         return spark.read.table(resolve(source.table))
+    if not on_databricks() and "://" not in source.path and not Path(source.path).exists():
+        raise TaskFailed(
+            f"{where}: source.path: '{source.path}' does not exist (relative paths start at "
+            f"{Path.cwd()}); point it at your {source.format} file or folder"
+        )
     reader = spark.read.format(source.format)
     if source.format == "csv":
         reader = reader.option("header", "true").option("inferSchema", "true")
-    return reader.load(source.path)
+    try:
+        return reader.load(source.path)
+    except AnalysisException as error:
+        first = str(error).strip().splitlines()[0]
+        raise TaskFailed(f"{where}: source.path: cannot read '{source.path}': {first}") from None
 
 
 def write_table(spark: SparkSession, df: DataFrame, name: str) -> int:

@@ -9,15 +9,27 @@ from __future__ import annotations
 from typing import Any
 
 import mlflow
+import pandas as pd
 from mlflow.models import infer_signature
 from sklearn.metrics import roc_auc_score
 
 from .. import __version__, model
 from ..platform import tracking
-from ..platform.datasets import current_version, is_holdout, read_version
+from ..platform.datasets import current_version, is_holdout, missing_columns, read_version
 from ..platform.gate import require_passed
 from ..platform.lineage import git_commit, template_version
 from ..platform.runner import TaskContext, TaskFailed, entry_point
+
+
+def signature_example(features: pd.DataFrame) -> pd.DataFrame:
+    """The input example the signature is inferred from, integer features as doubles.
+
+    A batch with a missing value in an integer feature reaches the model as floats (NaN);
+    a signature that says `long` would reject that batch at scoring time.
+    """
+    example = features.head(5)
+    integers = [c for c in example.columns if pd.api.types.is_integer_dtype(example[c])]
+    return example.astype({column: "float64" for column in integers})
 
 
 def run(context: TaskContext) -> dict[str, Any]:
@@ -27,6 +39,13 @@ def run(context: TaskContext) -> dict[str, Any]:
     delta_version = current_version(context.spark, table)
     validation = require_passed(context, table, delta_version)
     df = read_version(context.spark, table, delta_version)
+    missing = missing_columns(df, [model.ID_COLUMN, *model.FEATURES, model.LABEL])
+    if missing:
+        raise TaskFailed(
+            f"{table} v{delta_version} lacks {', '.join(missing)}, which the model "
+            f"(src/{__package__.split('.')[0]}/model/) uses: add them to the source, or "
+            "change the model's features"
+        )
     train = df.where(~is_holdout(model.ID_COLUMN, config.env.evaluation.holdout_percent))
     data = train.select(*model.FEATURES, model.LABEL).toPandas()
     if data.empty or data[model.LABEL].nunique() < 2:
@@ -49,7 +68,7 @@ def run(context: TaskContext) -> dict[str, Any]:
         mlflow.log_metric(
             "train_roc_auc", roc_auc_score(label, estimator.predict_proba(features)[:, 1])
         )
-        example = features.head(5)
+        example = signature_example(features)
         info = mlflow.sklearn.log_model(
             estimator,
             name="model",

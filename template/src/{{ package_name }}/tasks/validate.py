@@ -8,6 +8,7 @@ fails the task, naming each failure, so nothing downstream runs.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import uuid
@@ -18,6 +19,7 @@ from typing import Any
 import great_expectations as gx
 import yaml
 from great_expectations import expectations as gxe
+from great_expectations.data_context.types.base import ProgressBarsConfig
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
@@ -63,8 +65,17 @@ def load_suite(path: Path) -> gx.ExpectationSuite:
         cls = getattr(gxe, _class_name(kind), None)
         if cls is None:
             raise ConfigError(f"{where}.type: unknown expectation '{kind}'")
+        kwargs = entry.get("kwargs") or {}
+        if not isinstance(kwargs, dict):
+            raise ConfigError(f"{where}.kwargs: must be a mapping of argument names to values")
+        known = set(getattr(cls, "__fields__", None) or getattr(cls, "model_fields", {}))
+        for key in kwargs:
+            if known and key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ConfigError(f"{where}.kwargs.{key}: not an argument of {kind}{hint}")
         try:
-            suite.add_expectation(cls(**(entry.get("kwargs") or {})))
+            suite.add_expectation(cls(**kwargs))
         except Exception as error:  # pydantic errors from GX span many lines
             first = str(error).strip().splitlines()
             raise ConfigError(f"{where}.kwargs: {first[-1] if first else error}") from None
@@ -74,6 +85,8 @@ def load_suite(path: Path) -> gx.ExpectationSuite:
 def run_suite(df: DataFrame, suite: gx.ExpectationSuite) -> list[dict[str, Any]]:
     """Validate `df` (a Spark DataFrame) and return one plain dict per expectation."""
     context = gx.get_context(mode="ephemeral")
+    # The log a person reads holds results, not "Calculating Metrics" progress bars.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_spark(name="spark").add_dataframe_asset(name="features")
     batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
         batch_parameters={"dataframe": df}
@@ -85,6 +98,10 @@ def run_suite(df: DataFrame, suite: gx.ExpectationSuite) -> list[dict[str, Any]]
         observed = result.result.get("observed_value")
         if observed is None and "unexpected_count" in result.result:
             observed = {"unexpected_count": result.result["unexpected_count"]}
+            # A few of the offending values, so the failure says what to look for.
+            examples = list(dict.fromkeys(result.result.get("partial_unexpected_list") or []))
+            if examples:
+                observed["examples"] = examples[:3]
         rows.append(
             {
                 "expectation": config.type,
