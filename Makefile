@@ -50,7 +50,7 @@ setup: check-java $(VENV)/.installed $(DBX_VENV)/.installed .tools/actionlint
 demo: setup
 	rm -rf $(DEMO)
 	$(PY) -m copier copy --trust --defaults --quiet --vcs-ref HEAD "$(CURDIR)" $(DEMO)
-	$(MAKE) -C $(DEMO) run PY=$(PY)
+	$(MAKE) -C $(DEMO) run drift-demo PY=$(PY)
 
 test: setup
 	$(PY) -m pytest tests
@@ -73,6 +73,7 @@ bench: setup
 	$(PY) bench/bench_foundation.py
 	$(PY) bench/bench_lifecycle.py
 	$(PY) bench/bench_update.py
+	$(PY) bench/bench_inner_loop.py
 
 clean:
 	rm -rf build site

@@ -26,7 +26,8 @@ def test_generated_test_suite_passes(default_project: Path, tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_make_run_runs_the_local_pipeline(default_project: Path, tmp_path: Path) -> None:
-    result = _run(["make", "run", f"PY={sys.executable}"], default_project, tmp_path)
+    """`make demo`'s commands: the pipeline, then a drifted second batch."""
+    result = _run(["make", "run", "drift-demo", f"PY={sys.executable}"], default_project, tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     for task in ("ingest", "validate", "train", "evaluate", "promote", "infer"):
         assert f"{task}: done" in result.stderr
@@ -34,6 +35,13 @@ def test_make_run_runs_the_local_pipeline(default_project: Path, tmp_path: Path)
     assert "champion=1" in result.stdout
     table = tmp_path / "local" / "warehouse" / "local__churn_model.db" / "features"
     assert (table / "_delta_log").is_dir()
+    # The demo's second batch drifted, and its report says so in its first line.
+    reports = sorted(
+        (tmp_path / "local" / "reports").glob("*.html"), key=lambda p: p.stat().st_mtime
+    )
+    assert len(reports) == 2
+    assert "No drift: all" in reports[0].read_text()
+    assert "<strong>Drift in " in reports[-1].read_text()
 
 
 def test_cli_fails_early_on_bad_config(default_project: Path, tmp_path: Path) -> None:

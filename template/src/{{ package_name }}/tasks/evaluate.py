@@ -52,7 +52,7 @@ def decide(rule: Evaluation, candidate: float, champion: float | None) -> tuple[
         return False, f"{rule.metric} {candidate:.4f} misses the floor {rule.floor} ({better})"
     if champion is None:
         return True, f"{rule.metric} {candidate:.4f} meets the floor and there is no champion"
-    gain = sign * (candidate - champion)  # > 0: the candidate is better
+    gain = sign * (candidate - champion) + 0.0  # > 0: the candidate is better (no -0.0)
     compared = (
         f"{rule.metric} {candidate:.4f} vs champion {champion:.4f}: "
         f"{'better' if gain > 0 else 'not better'} by {gain:+.4f} "

@@ -37,11 +37,28 @@ def plot(result: ColumnDrift, drifted: bool) -> str:
     axes.set_title(
         f"{result.column}: PSI {result.psi:.3f}{ks}" + (" (drift)" if drifted else ""),
         fontsize=9,
+        loc="left",
     )
-    axes.legend(fontsize=7)
+    # Above the plot, outside the bars it would otherwise cover.
+    axes.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.02), ncols=2, frameon=False)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+READING_GUIDE = (
+    "PSI compares the share of rows in each bin of the reference and the current data: "
+    "below 0.1 the column is stable, above the PSI threshold it has drifted. "
+    "KS (numeric columns) is the largest gap between the two cumulative distributions, "
+    "from 0 (the same) to 1 (no overlap)."
+)
+
+
+def verdict(results: Sequence[ColumnDrift], psi_threshold: float, ks_threshold: float) -> str:
+    drifted = [r.column for r in results if r.drifted(psi_threshold, ks_threshold)]
+    if not drifted:
+        return f"No drift: all {len(results)} columns within the thresholds."
+    return f"Drift in {len(drifted)} of {len(results)} columns: {', '.join(drifted)}."
 
 
 def render(
@@ -73,6 +90,9 @@ def render(
     )
     return (
         f"{head}<body><h1>{html.escape(title)}</h1>\n"
+        f'<p class="verdict"><strong>'
+        f"{html.escape(verdict(results, psi_threshold, ks_threshold))}</strong></p>\n"
+        f"<p>{html.escape(READING_GUIDE)}</p>\n"
         f"<ul>{items}<li>thresholds: PSI &gt; {psi_threshold}, KS &gt; {ks_threshold}</li></ul>\n"
         "<table><tr><th>column</th><th>kind</th><th>PSI</th><th>KS</th><th>drift</th></tr>\n"
         f"{''.join(rows)}\n</table>\n{''.join(figures)}\n</body></html>\n"
