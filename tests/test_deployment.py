@@ -257,6 +257,10 @@ def test_triggers_chains_environments_and_permissions(matrix_project) -> None:
     assert list(triggers(flows["deploy-dev.yml"])) == ["workflow_dispatch"]
     assert flows["deploy-dev.yml"]["jobs"]["deploy"]["with"]["environment"] == "dev"
 
+    # A warm checks run spends its time on tests: pip and Ivy downloads are cached.
+    checks = flows["_checks.yml"]["jobs"]["checks"]["steps"]
+    assert any(s.get("with", {}).get("cache") == "pip" for s in checks)
+    assert any(s.get("with", {}).get("path") == "~/.ivy2.5.2" for s in checks)
     build = flows["_deploy.yml"]["jobs"]["build"]
     # The build runs the project's build code: no environment, no token, no Databricks.
     assert "environment" not in build and build["permissions"] == {"contents": "read"}

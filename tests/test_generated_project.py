@@ -55,6 +55,9 @@ def test_make_run_runs_the_local_pipeline(default_project: Path, tmp_path: Path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     for task in ("ingest", "validate", "train", "evaluate", "promote", "infer"):
         assert f"{task}: done" in result.stderr
+    # The log a person reads holds what the tasks did, not tool noise.
+    for noise in ("Calculating Metrics", "HiveAlterHandler", "Integer columns in Python"):
+        assert noise not in result.stdout + result.stderr, noise
     assert "rows=5000" in result.stdout
     assert "champion=1" in result.stdout
     table = tmp_path / "local" / "warehouse" / "local__churn_model.db" / "features"
