@@ -51,7 +51,7 @@ def secret_env(config: Config) -> dict[str, str]:
     monitoring = config.env.monitoring
     if monitoring is None or not monitoring.webhook_secret:
         return {}
-    # Databricks' secret reference syntax, {{secrets/<scope>/<key>}}, spelt without
+    # Databricks' secret reference syntax (secrets/<scope>/<key> in double braces), spelt without
     # literal double braces so no Jinja engine on the way mistakes it for its own.
     opening, closing = "{" * 2, "}" * 2
     return {WEBHOOK_VARIABLE: f"{opening}secrets/{monitoring.webhook_secret}{closing}"}
