@@ -8,10 +8,9 @@ author e-mail from the answers file, and only if the key is missing.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-import yaml
+from _common import load_yaml, run
 
 
 def migrate(project: Path) -> bool:
@@ -19,11 +18,11 @@ def migrate(project: Path) -> bool:
     if not path.is_file():
         return False
     text = path.read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml(path, project)
     if not isinstance(data, dict) or "notifications" in data:
         return False
     answers_file = project / ".copier-answers.yml"
-    answers = yaml.safe_load(answers_file.read_text()) if answers_file.is_file() else {}
+    answers = load_yaml(answers_file, project) if answers_file.is_file() else {}
     emails = [answers["author_email"]] if (answers or {}).get("author_email") else []
     block = (
         "\n# Since template 0.2.0. Told by e-mail when a deployed job fails.\n"
@@ -33,7 +32,10 @@ def migrate(project: Path) -> bool:
     return True
 
 
-if __name__ == "__main__":
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
+def report(root: Path) -> None:
     if migrate(root):
         print("migration 0.2.0: added notifications.on_failure to conf/project.yml")
+
+
+if __name__ == "__main__":
+    run("add_failure_notifications", report)

@@ -9,10 +9,9 @@ the update.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import yaml
+from _common import load_yaml, run
 
 BLOCK = """
 # Since template 0.2.0.
@@ -25,7 +24,7 @@ def migrate(project: Path) -> list[Path]:
     changed = []
     for path in sorted((project / "conf" / "envs").glob("*.yml")):
         text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
+        data = load_yaml(path, project)
         if not isinstance(data, dict) or "inference" in data:
             continue
         path.write_text(text + ("" if text.endswith("\n") else "\n") + BLOCK, encoding="utf-8")
@@ -33,7 +32,10 @@ def migrate(project: Path) -> list[Path]:
     return changed
 
 
-if __name__ == "__main__":
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
+def report(root: Path) -> None:
     for path in migrate(root):
         print(f"migration 0.2.0: added inference.threshold to {path.relative_to(root)}")
+
+
+if __name__ == "__main__":
+    run("add_inference_threshold", report)

@@ -4,21 +4,29 @@
 
 Reads each project's `.copier-answers.yml`, compares it with the newest release tag of
 the template it came from and, with --update, runs the same update as the projects' own
-scripts/template_update.py (this checkout's copy) on those that are behind. Prints one
-table row per project: project, from -> to, and clean / conflicted files / refusal.
-Exit status 1 if any project was refused or conflicted.
+scripts/template_update.py (this checkout's copy) on those that are behind, and commits
+each update on a branch `template-update/<version>`, ready for its pull request. One
+project's failure never stops the others: progress goes to stderr as each finishes, and
+the table always prints one row per project: from -> to, and behind / up to date /
+updated / conflicts (with the files) / refused / failed (with the one-line reason).
+Exit status 1 if any project was refused, conflicted or failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
+import multiprocessing
+import os
 import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@functools.cache
 def load_updater():
     path = ROOT / "template" / "scripts" / "template_update.py"
     spec = importlib.util.spec_from_file_location("template_update", path)
@@ -28,7 +36,20 @@ def load_updater():
     return module
 
 
+def commit(project: Path, updater, result) -> str:
+    """Commit the update on a branch named after the target version, ready for its PR."""
+    branch = f"template-update/{result.to_version}"
+    updater.git(project, "checkout", "--quiet", "-B", branch)  # the update's changes come along
+    updater.git(project, "add", "--all", "--", ".")
+    subject = f"Template update {result.from_version} -> {result.to_version}"
+    if result.conflicts:
+        subject += f" ({len(result.conflicts)} files with conflicts to resolve)"
+    updater.git(project, "commit", "--quiet", "--no-verify", "-m", subject)
+    return branch
+
+
 def survey(project: Path, updater, to: str | None, apply: bool) -> tuple[str, str, str]:
+    """(from, to, result) for one project; never raises, so one project cannot stop the rest."""
     try:
         answers = updater.read_answers(project)
         current = str(answers["_commit"])
@@ -39,12 +60,25 @@ def survey(project: Path, updater, to: str | None, apply: bool) -> tuple[str, st
             behind = now is None or wanted is None or now < wanted
             return current, newest, "behind" if behind and current != newest else "up to date"
         result = updater.update(project, to)
+        if result.status == "up to date":
+            return result.from_version, result.to_version, "up to date"
+        branch = commit(project, updater, result)
     except updater.UpdateRefused as error:
         return "?", to or "?", f"refused: {error}"
-    if result.conflicts:
-        return result.from_version, result.to_version, "conflicts: " + ", ".join(result.conflicts)
-    outcome = "clean" if result.status == "updated" else result.status
-    return result.from_version, result.to_version, outcome
+    except updater.UpdateFailed as error:
+        return current, to or "?", f"failed: {error}"
+    except Exception as error:  # a bug or an unexpected state: reported, the fleet goes on
+        first = (str(error).strip().splitlines() or [""])[0]
+        return "?", to or "?", f"failed: {type(error).__name__}: {first}"
+    if result.conflicts or result.kept:
+        files = ", ".join([*result.conflicts, *(f"{name} (removed, kept)" for name in result.kept)])
+        return result.from_version, result.to_version, f"conflicts on {branch}: {files}"
+    return result.from_version, result.to_version, f"updated on {branch}"
+
+
+def survey_one(project: Path, to: str | None, apply: bool) -> tuple[str, str, str]:
+    """survey() in a worker process (a module object does not travel between processes)."""
+    return survey(project, load_updater(), to, apply)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,14 +86,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("projects", nargs="+", type=Path)
     parser.add_argument("--update", action="store_true", help="update projects that are behind")
     parser.add_argument("--to", help="template tag (default: each template's newest)")
+    parser.add_argument(
+        "--jobs", type=int, default=min(4, os.cpu_count() or 1), help="projects at a time"
+    )
     args = parser.parse_args(argv)
-    updater = load_updater()
-    rows = [(str(p), *survey(p, updater, args.to, args.update)) for p in args.projects]
+    # Projects update in parallel processes (copier changes the working directory, so
+    # threads would not do); each finishes on its own, reported as it finishes.
+    rows = {}
+    spawn = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=spawn) as pool:
+        futures = {pool.submit(survey_one, p, args.to, args.update): p for p in args.projects}
+        for number, future in enumerate(as_completed(futures), start=1):
+            project = futures[future]
+            try:
+                rows[project] = future.result()
+            except Exception as error:  # the worker itself died: still one row
+                rows[project] = ("?", args.to or "?", f"failed: {type(error).__name__}: {error}")
+            print(f"[{number}/{len(futures)}] {project}: {rows[project][2]}", file=sys.stderr)
+    rows = [(str(p), *rows[p]) for p in args.projects]
     width = max(len("project"), *(len(r[0]) for r in rows))
     print(f"{'project':<{width}}  {'from':>10} -> {'to':<10}  result")
     for name, before, after, outcome in rows:
         print(f"{name:<{width}}  {before:>10} -> {after:<10}  {outcome}")
-    failed = any(r[3].startswith(("refused", "conflicts")) for r in rows)
+    failed = any(r[3].startswith(("refused", "conflicts", "failed")) for r in rows)
     return 1 if failed else 0
 
 

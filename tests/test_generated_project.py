@@ -82,3 +82,50 @@ def test_cli_fails_early_on_bad_config(default_project: Path, tmp_path: Path) ->
     errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
     assert len(errors) == 1
     assert "local.yml: sample.rows: Input should be a valid integer" in errors[0]
+
+
+# Stands in for the interpreter in `make setup`: `-m venv DIR` makes DIR/bin/python (this
+# script), and `-m pip install -e .[dev]` prints what pip prints while it downloads, then
+# exits with $FAKE_PIP_EXIT. The real install (1 GB) is what the stand-in runtime and the
+# generated suites already exercise; this checks what the Makefile shows and propagates.
+FAKE_PYTHON = """#!/bin/bash
+if [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; exit 0; fi
+case "$*" in
+  *"-e .[dev]"*)
+    printf 'Collecting pyspark<4.1\\n  Downloading pyspark.tar.gz (434 MB)\\n'
+    printf 'Collecting mlflow\\nSuccessfully installed mlflow pyspark\\n'
+    exit "${FAKE_PIP_EXIT:-0}";;
+esac
+"""
+
+
+@pytest.mark.parametrize("pip_exit", [0, 1])
+def test_make_setup_shows_progress_and_fails_with_pip(
+    default_project: Path, tmp_path: Path, pip_exit: int
+) -> None:
+    python = tmp_path / "python"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
+    venv = tmp_path / "venv"
+    command = ["make", "setup", f"PYTHON={python}", f"VENV={venv}"]
+    result = subprocess.run(
+        command,
+        cwd=default_project,
+        env={**os.environ, "FAKE_PIP_EXIT": str(pip_exit)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = result.stdout.splitlines()
+    # Each stage is announced, and each package pip fetches shows as it comes.
+    assert "setup: creating" in lines[0] and f"with {python}" in lines[0]
+    assert "  Collecting pyspark<4.1" in lines and "  Collecting mlflow" in lines
+    assert not any("Downloading" in line for line in lines)  # the filter keeps it short
+    if pip_exit == 0:
+        assert result.returncode == 0, result.stderr
+        assert "setup: done; next: make test, make run" in lines
+        assert (venv / ".installed").is_file()
+    else:  # a failed install fails setup, and the next `make setup` tries again
+        assert result.returncode != 0
+        assert "setup: done" not in result.stdout
+        assert not (venv / ".installed").exists()

@@ -5,18 +5,22 @@ an old tag, edited as a user would, then updated by the projects' own update scr
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import copier
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import PROD_SP, ROOT, STAGING_SP
 
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "migrations")]
 import add_failure_notifications  # noqa: E402
 import add_inference_threshold as migration  # noqa: E402
+import answers as answer_rules  # noqa: E402 (extensions/, on the path through conftest)
+import correct_min_improvement_comment  # noqa: E402
 import fleet  # noqa: E402
 import throwaway_template as throwaway  # noqa: E402
 
@@ -44,8 +48,10 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail(str(error))
 
 
-def generate(template: Path, dst: Path, ref: str) -> Path:
-    copier.run_copy(str(template), str(dst), vcs_ref=ref, defaults=True, unsafe=True, quiet=True)
+def generate(template: Path, dst: Path, ref: str, **answers) -> Path:
+    copier.run_copy(
+        str(template), str(dst), data=answers, vcs_ref=ref, defaults=True, unsafe=True, quiet=True
+    )
     if not (dst / ".git").is_dir():  # releases before the first-copy `git init` task
         git(dst, "init", "--quiet", "--initial-branch=main")
     git(dst, "add", "-A")
@@ -144,6 +150,50 @@ def test_a_deleted_file_stays_deleted(template_repo, tmp_path) -> None:
     assert not (project / "tests" / "unit" / "test_tables.py").exists()
 
 
+def test_a_release_that_removes_an_edited_platform_file_keeps_it(template_repo, tmp_path) -> None:
+    """A later release drops notebooks/README.md (platform-owned): an unedited copy goes,
+    an edited one stays in place and is named, like a conflict."""
+    repo = tmp_path / "template"
+    git(tmp_path, "clone", "--quiet", str(template_repo), str(repo))
+    git(repo, "checkout", "--quiet", NEW)
+    git(repo, "rm", "--quiet", "template/notebooks/README.md")
+    git(repo, "commit", "--quiet", "-m", "drop the notebooks README")
+    git(repo, "tag", "v99.1.0")
+    untouched = generate(repo, tmp_path / "untouched", NEW)
+    edited = generate(repo, tmp_path / "edited", NEW)
+    readme = edited / "notebooks" / "README.md"
+    readme.write_text(readme.read_text() + "\nOur team's notebook conventions.\n")
+    commit_all(edited, "our conventions")
+
+    assert updater.update(untouched, "v99.1.0").status == "updated"
+    assert not (untouched / "notebooks" / "README.md").exists()
+
+    result = updater.update(edited, "v99.1.0")
+    assert (result.status, result.kept, result.conflicts) == (
+        "conflicts",
+        ["notebooks/README.md"],
+        [],
+    )
+    assert readme.read_text().endswith("Our team's notebook conventions.\n")
+    body = updater.pull_request_body(result)
+    assert "## Removed by this release, edited by you" in body
+    assert "- `notebooks/README.md`" in body
+
+
+def test_recopy_runs_the_migrations_it_would_skip(template_repo, tmp_path, capfd) -> None:
+    project = generate(template_repo, tmp_path / "project", OLDEST)
+    copier.run_recopy(
+        str(project), vcs_ref=NEW, defaults=True, overwrite=True, unsafe=True, quiet=True
+    )
+    assert "running the skipped migration add_inference_threshold.py" in capfd.readouterr().out
+    for path in sorted((project / "conf" / "envs").glob("*.yml")):
+        text = path.read_text()
+        assert yaml.safe_load(text)["inference"] == {"threshold": 0.5}, path.name
+        assert "webhook_url" not in text, path.name
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == NEW
+
+
 def _snapshot(project: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(project)): p.read_bytes()
@@ -212,24 +262,208 @@ def _table(output: str) -> dict[str, list[str]]:
     return rows
 
 
+def break_yaml(project: Path) -> str:
+    """An owner's typo in conf/envs/dev.yml that the 0.2.0 migrations must read; its line."""
+    dev = project / "conf" / "envs" / "dev.yml"
+    lines = dev.read_text().splitlines(keepends=True)
+    lines.insert(3, "catalog: [dev\n")
+    dev.write_text("".join(lines))
+    commit_all(project, "typo")
+    return "conf/envs/dev.yml:"
+
+
 def test_fleet_reports_and_updates_what_is_behind(template_repo, tmp_path, capsys) -> None:
     behind = generate(template_repo, tmp_path / "behind", OLDEST)
     current = generate(template_repo, tmp_path / "current", NEW)
     dirty = generate(template_repo, tmp_path / "dirty", OLDEST)
     (dirty / "scratch.txt").write_text("wip")
+    broken = generate(template_repo, tmp_path / "broken", OLDEST)
+    break_yaml(broken)
+    later = generate(template_repo, tmp_path / "later", OLDEST)
+    everyone = [str(p) for p in (behind, current, dirty, broken, later)]
 
     assert fleet.main([str(behind), str(current), "--to", NEW]) == 0
     report = _table(capsys.readouterr().out)
     assert report[str(behind)] == [OLDEST, "->", NEW, "behind"]
     assert report[str(current)] == [NEW, "->", NEW, "up to date"]
 
-    assert fleet.main([str(behind), str(current), str(dirty), "--update", "--to", NEW]) == 1
-    report = _table(capsys.readouterr().out)
-    assert report[str(behind)] == [OLDEST, "->", NEW, "clean"]
+    assert fleet.main([*everyone, "--update", "--to", NEW]) == 1
+    out, err = capsys.readouterr()
+    report = _table(out)
+    assert sorted(report) == sorted(everyone)  # one failure stops no one, the table prints
+    branch = f"template-update/{NEW}"
+    for project in (behind, later):
+        assert report[str(project)] == [OLDEST, "->", NEW, f"updated on {branch}"]
+        # Committed on the branch, ready for the PR; a new survey agrees with the update.
+        assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
+        assert git(project, "status", "--porcelain") == ""
+        assert f"{OLDEST} -> {NEW}" in git(project, "log", "-1", "--format=%s")
+        # The documented first update of a 0.1.0 project: afterwards it updates itself.
+        assert (project / "scripts" / "template_update.py").is_file()
+        assert "\ntemplate-update:" in (project / "Makefile").read_text()
     assert report[str(current)] == [NEW, "->", NEW, "up to date"]
     assert report[str(dirty)][3].startswith("refused: ") and "uncommitted" in report[str(dirty)][3]
-    answers = yaml.safe_load((behind / ".copier-answers.yml").read_text())
-    assert answers["_commit"] == NEW
+    assert report[str(broken)][3].startswith("failed: ")
+    assert "migration add_inference_threshold failed" in report[str(broken)][3]
+    assert f"{later}: updated on {branch}\n" in err and "[5/5] " in err  # progress
+
+    assert fleet.main([str(behind), str(later), "--to", NEW]) == 0
+    report = _table(capsys.readouterr().out)
+    assert report[str(behind)] == report[str(later)] == [NEW, "->", NEW, "up to date"]
+
+
+def test_a_failed_migration_leaves_the_project_as_it_was_and_can_be_rerun(
+    template_repo, tmp_path, capfd
+) -> None:
+    project = generate(template_repo, tmp_path / "project", OLDEST)
+    where = break_yaml(project)
+    head, before = git(project, "rev-parse", "HEAD"), _snapshot(project)
+
+    assert updater.main([str(project), "--to", NEW]) == 1
+    err = capfd.readouterr().err
+    # Two lines: the migration names the file and line; the update says what to do.
+    assert err.count("\n") == 2 and "Traceback" not in err
+    assert f"error: migration add_inference_threshold: {where}4: not valid YAML" in err
+    assert "stopped (migration add_inference_threshold failed)" in err
+    assert "run the same update again" in err
+    assert _snapshot(project) == before and git(project, "status", "--porcelain") == ""
+    assert git(project, "rev-parse", "HEAD") == head
+
+    dev = project / "conf" / "envs" / "dev.yml"
+    dev.write_text(dev.read_text().replace("catalog: [dev\n", ""))
+    commit_all(project, "fix the typo")
+    result = updater.update(project, NEW)
+    assert result.status == "updated"
+    assert yaml.safe_load(dev.read_text())["inference"] == {"threshold": 0.5}
+
+
+def test_a_project_in_a_subfolder_reports_its_conflicts(template_repo, tmp_path) -> None:
+    repo = tmp_path / "monorepo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    (repo / "README.md").write_text("many projects\n")
+    project = repo / "services" / "scoring"
+    copier.run_copy(
+        str(template_repo), str(project), vcs_ref=OLDEST, defaults=True, unsafe=True, quiet=True
+    )
+    assert not (project / ".git").exists()
+    commit_all(repo, "generate in a subfolder")
+    edit(project / "src/churn_model/tasks/infer.py", ">= 0.5)", ">= 0.6)")
+    commit_all(repo, "local platform patch")
+    (repo / "elsewhere.txt").write_text("another team's work in progress")  # not ours
+
+    result = updater.update(project, NEW)
+
+    assert result.status == "conflicts"
+    assert result.conflicts == ["src/churn_model/tasks/infer.py"]
+    assert "<<<<<<< before updating" in (project / result.conflicts[0]).read_text()
+    assert "- `src/churn_model/tasks/infer.py`" in updater.pull_request_body(result)
+
+
+def test_a_cloud_change_brings_conf_in_line_or_shows_a_conflict(template_repo, tmp_path) -> None:
+    """`--data cloud=gcp`: hosts must be given (never silently replaced by examples); the
+    owner's conf/ follows the answers where it was as generated, and conflicts where the
+    owner changed the same line."""
+    principals = {"sp_staging_client_id": STAGING_SP, "sp_prod_client_id": PROD_SP}
+    project = generate(template_repo, tmp_path / "project", NEW, cloud="aws", **principals)
+    envs = project / "conf" / "envs"
+    edit(envs / "prod.yml", "floor: 0.7 ", "floor: 0.75")  # the owner's own value
+    aws_node = answer_rules.node_type("aws")
+    edit(envs / "staging.yml", f"node_type_id: {aws_node}", "node_type_id: i3.8xlarge")
+    commit_all(project, "my settings")
+    before = _snapshot(project)
+
+    with pytest.raises(updater.UpdateRefused) as refused:
+        updater.update(project, NEW, data={"cloud": "gcp"})
+    message = str(refused.value)
+    assert "no longer valid" in message and "--data" in message and "\n" not in message
+    assert "databricks_host_dev 'https://" in message  # names each answer and its values
+    assert _snapshot(project) == before and git(project, "status", "--porcelain") == ""
+
+    hosts = {f"databricks_host_{e}": f"https://ml-{e}.gcp.databricks.com" for e in ENVS}
+    result = updater.update(project, NEW, data={"cloud": "gcp", **hosts})
+
+    assert result.status == "conflicts" and result.conflicts == ["conf/envs/staging.yml"]
+    gcp_node = answer_rules.node_type("gcp")
+    for env in ENVS:
+        text = (envs / f"{env}.yml").read_text()
+        assert f"workspace_host: {hosts[f'databricks_host_{env}']}\n" in text, env
+        if env != "staging":
+            assert yaml.safe_load(text)["cluster"]["node_type_id"] == gcp_node, env
+    staging = (envs / "staging.yml").read_text()
+    assert "i3.8xlarge" in staging and gcp_node in staging and "<<<<<<< before updating" in staging
+    assert "floor: 0.75" in (envs / "prod.yml").read_text()
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["cloud"] == "gcp" and answers["_commit"] == NEW
+
+
+def test_an_answer_the_new_version_dropped_is_never_silently_replaced(template_repo, tmp_path):
+    """0.1.0 offered "16.4 LTS"; the update refuses to swap it for the default unasked,
+    and with the answer given on purpose, says that conf/ needs a hand edit."""
+    project = generate(template_repo, tmp_path / "project", OLDEST, dbr_version="16.4 LTS")
+    before = _snapshot(project)
+    with pytest.raises(
+        updater.UpdateRefused, match=re.escape("dbr_version '16.4 LTS' -> '17.3 LTS'")
+    ):
+        updater.update(project, NEW)
+    assert _snapshot(project) == before
+
+    result = updater.update(project, NEW, data={"dbr_version": "17.3 LTS"})
+    assert result.status == "updated"
+    assert result.upgrade_notes.startswith("**Edit by hand**: conf/ was not brought in line")
+    dev = yaml.safe_load((project / "conf" / "envs" / "dev.yml").read_text())
+    assert dev["cluster"]["spark_version"].startswith("16.4")  # the owner's file, untouched
+
+
+def test_renaming_through_an_update_is_refused(template_repo, tmp_path) -> None:
+    project = generate(template_repo, tmp_path / "project", NEW)
+    before = _snapshot(project)
+    with pytest.raises(updater.UpdateRefused, match="--data package_name: renaming is not"):
+        updater.update(project, NEW, data={"package_name": "other_name"})
+    assert _snapshot(project) == before
+
+
+ENVS = ("dev", "staging", "prod")
+MONITOR_TESTS = "tests/unit/test_monitor.py"  # they run the monitor task on the project's conf
+
+
+@pytest.mark.parametrize("monitoring", [False, True], ids=["switch-off", "switch-on"])
+def test_switching_monitoring_leaves_a_consistent_project(
+    template_repo, tmp_path, monitoring
+) -> None:
+    """`--data include_monitoring=...` on a project: code, entry points, deployment and
+    config agree afterwards, with the owner's conf/ untouched."""
+    from test_deployment import dbx_read, deploy_vars
+
+    principals = {"sp_staging_client_id": STAGING_SP, "sp_prod_client_id": PROD_SP}
+    project = generate(
+        template_repo, tmp_path / "project", NEW, include_monitoring=not monitoring, **principals
+    )
+    conf_before = {n: t for n, t in _snapshot(project).items() if n.startswith("conf/")}
+
+    result = updater.update(project, NEW, data={"include_monitoring": monitoring})
+
+    assert (result.status, result.to_version, result.conflicts) == ("updated", NEW, [])
+    assert {n: t for n, t in _snapshot(project).items() if n.startswith("conf/")} == conf_before
+    package = project / "src" / "churn_model"
+    assert (package / "tasks" / "monitor.py").is_file() is monitoring
+    scripts = tomllib.loads((project / "pyproject.toml").read_text())["project"]["scripts"]
+    assert deploy_vars(project).returncode == 0
+    for env, workflows in dbx_read(project).items():
+        inference = [t["key"] for t in workflows["churn-model-batch-inference"]["tasks"]]
+        assert inference == ["validate", "infer", "monitor"][: 3 if monitoring else 2], env
+        for workflow in workflows.values():  # no task calls an entry point that is gone
+            assert {t["entry_point"] for t in workflow["tasks"]} <= set(scripts), env
+    if monitoring:  # the monitor arrived without config edits: its own tests pass on it
+        env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
+        suite = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", MONITOR_TESTS],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert suite.returncode == 0, suite.stdout[-3000:] + suite.stderr[-3000:]
 
 
 def test_inference_migration_appends_only_where_missing(tmp_path) -> None:
@@ -243,6 +477,22 @@ def test_inference_migration_appends_only_where_missing(tmp_path) -> None:
     assert yaml.safe_load(dev)["inference"] == {"threshold": 0.5}
     assert yaml.safe_load((envs / "prod.yml").read_text())["inference"]["threshold"] == 0.7
     assert migration.migrate(tmp_path) == []  # idempotent
+
+
+def test_min_improvement_comment_is_corrected_only_where_generated(tmp_path) -> None:
+    envs = tmp_path / "conf" / "envs"
+    envs.mkdir(parents=True)
+    old = correct_min_improvement_comment.OLD
+    (envs / "dev.yml").write_text(f"evaluation:\n  min_improvement: 0.02   {old}\n# {old}\n")
+    (envs / "prod.yml").write_text("evaluation:\n  min_improvement: 0.0   # my own note\n")
+    assert correct_min_improvement_comment.migrate(tmp_path) == [envs / "dev.yml"]
+    dev = (envs / "dev.yml").read_text()
+    assert dev.startswith(
+        f"evaluation:\n  min_improvement: 0.02   {correct_min_improvement_comment.NEW}\n"
+    )
+    assert dev.endswith(f"# {old}\n")  # only the key's own line
+    assert (envs / "prod.yml").read_text().endswith("# my own note\n")
+    assert correct_min_improvement_comment.migrate(tmp_path) == []  # idempotent
 
 
 def test_notifications_migration_takes_the_author_email_once(tmp_path) -> None:
@@ -292,5 +542,7 @@ def test_webhook_migration_moves_the_url_out_of_conf_without_printing_it(tmp_pat
     dev = (envs / "dev.yml").read_text()
     assert secret not in dev and "bins: 10   # keep me" in dev and "mlflow:\n  a: 1\n" in dev
     assert yaml.safe_load(dev)["monitoring"] == {"bins": 10, "webhook_secret": ""}
+    local = (envs / "local.yml").read_text()
+    assert "MLOPS_ALERT_WEBHOOK_URL" in local and yaml.safe_load(local)["monitoring"] is None
     assert (envs / "prod.yml").read_text() == "catalog: prod\n"
     assert webhook.migrate(tmp_path) == []  # idempotent

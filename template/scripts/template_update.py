@@ -3,11 +3,14 @@
     python scripts/template_update.py [--to vX.Y.Z] [--body-file PATH] [PROJECT_DIR]
 
 Refuses (exit 1, one line, nothing changed) a project without `.copier-answers.yml`,
-outside git, or with uncommitted changes. Otherwise updates to the newest template tag
-(or --to) with the recorded answers, conflicts written inline as git-style markers, and
-prints one summary line. --body-file writes a pull-request body: the version jump, the
-template CHANGELOG's upgrade notes in between and every conflicted file. Under GitHub
-Actions the results also go to $GITHUB_OUTPUT. Platform-owned: updates keep it in step.
+outside git, or with uncommitted changes in its folder (the project may be one folder of
+a larger repository). An update that stops part-way (a migration fails) is undone: the
+project is left as at its last commit, and the same update can simply be run again.
+Otherwise updates to the newest template tag (or --to) with the recorded answers,
+conflicts written inline as git-style markers, and prints one summary line.
+--body-file writes a pull-request body: the version jump, the template CHANGELOG's
+upgrade notes in between and every conflicted file. Under GitHub Actions the results
+also go to $GITHUB_OUTPUT. Platform-owned: updates keep it in step.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ class UpdateRefused(RuntimeError):
     """The project is not in a state that an update may touch."""
 
 
+class UpdateFailed(RuntimeError):
+    """The update stopped part-way (a migration failed); the project was put back."""
+
+
 @dataclass
 class UpdateResult:
     project: Path
@@ -41,6 +48,8 @@ class UpdateResult:
     status: str  # up to date | updated | conflicts
     conflicts: list[str] = field(default_factory=list)
     upgrade_notes: str = ""
+    # Platform files this release removes that the owner had edited: kept in place.
+    kept: list[str] = field(default_factory=list)
 
 
 def git(project: Path, *args: str) -> str:
@@ -66,10 +75,31 @@ def read_answers(project: Path) -> dict:
 def check_clean(project: Path) -> None:
     if git(project, "rev-parse", "--is-inside-work-tree").strip() != "true":
         raise UpdateRefused(f"{project}: not a git work tree")
-    if git(project, "status", "--porcelain"):
+    # Only the project's own folder: it may be one folder of a larger repository.
+    if git(project, "status", "--porcelain", "--", "."):
         raise UpdateRefused(
             f"{project}: the working tree has uncommitted changes; commit or stash them first"
         )
+
+
+def changed_paths(project: Path) -> list[str]:
+    """Changed and new files under the project, relative to the project folder.
+
+    `git status --porcelain` names paths from the repository's root even when run in a
+    subfolder, so the project's prefix (`git rev-parse --show-prefix`) is taken off.
+    """
+    prefix = git(project, "rev-parse", "--show-prefix").strip()
+    output = git(project, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".")
+    entries = iter(output.split("\0"))
+    paths = set()
+    for entry in entries:
+        if not entry:
+            continue
+        status, path = entry[:2], entry[3:]
+        if "R" in status or "C" in status:
+            next(entries, None)  # -z: a rename's source path follows as its own entry
+        paths.add(path[len(prefix) :] if path.startswith(prefix) else path)
+    return sorted(paths)
 
 
 def as_version(ref: str) -> Version | None:
@@ -110,10 +140,8 @@ def upgrade_notes(changelog: str, after: str, upto: str) -> str:
 
 
 def conflicted_files(project: Path) -> list[str]:
-    changed = git(project, "status", "--porcelain", "--untracked-files=all")
-    paths = sorted({line[3:].split(" -> ")[-1].strip('"') for line in changed.splitlines()})
     found = []
-    for name in paths:
+    for name in changed_paths(project):
         path = project / name
         if name.endswith(".rej"):
             found.append(name)
@@ -126,8 +154,11 @@ def conflicted_files(project: Path) -> list[str]:
     return found
 
 
-def update(project: Path, to: str | None = None) -> UpdateResult:
-    """Run `copier update` on a clean project; refuse anything else untouched."""
+def update(project: Path, to: str | None = None, data: dict | None = None) -> UpdateResult:
+    """Run `copier update` on a clean project; refuse anything else untouched.
+
+    `data` changes answers (`--data include_monitoring=false`), also without a new version.
+    """
     import copier  # the tool environment has it; the project environment need not
 
     project = project.resolve()
@@ -139,21 +170,184 @@ def update(project: Path, to: str | None = None) -> UpdateResult:
     if target is None:
         raise UpdateRefused(f"{src}: the template has no release tags")
     now, wanted = as_version(current), as_version(target)
-    if current == target or (now is not None and wanted is not None and now >= wanted):
+    same = current == target or (now is not None and wanted is not None and now >= wanted)
+    if same and not data:
         return UpdateResult(project, current, target, "up to date")
-    copier.run_update(
-        dst_path=project,
-        vcs_ref=target,
-        defaults=True,
-        overwrite=True,
-        unsafe=True,  # the template's own Jinja extension and migrations
-        conflict="inline",
-        quiet=True,
-    )
+    if same:
+        target = current  # an answer change only: stay on this version
+    data = data or {}
+    for key in RENAMES:
+        if key in data and data[key] != answers.get(key):
+            raise UpdateRefused(
+                f"{project}: --data {key}: renaming is not an update (the package and every "
+                "name follow it); generate a new project and move model/, conf/ and notebooks/"
+            )
+    try:
+        copier.run_update(
+            dst_path=project,
+            vcs_ref=target,
+            data=data,
+            defaults=True,
+            overwrite=True,
+            unsafe=True,  # the template's own Jinja extension and migrations
+            conflict="inline",
+            quiet=True,
+        )
+        changed = answer_changes(answers, read_answers(project))
+        dropped = [key for key in changed if key not in data]
+        if dropped:
+            raise UpdateRefused(
+                f"{project}: the update would replace answers that are no longer valid with "
+                "defaults: "
+                + ", ".join(f"{k} {changed[k][0]!r} -> {changed[k][1]!r}" for k in dropped)
+                + "; nothing was changed: give each one on purpose with --data QUESTION=VALUE"
+            )
+        manual = follow_answers(project, src, target, answers, changed)
+        kept = keep_edited_removals(project, src, current, answers)
+    except UpdateRefused:
+        restore(project)
+        raise
+    except Exception as error:  # any stop would leave a half-updated project
+        restore(project)
+        raise UpdateFailed(
+            f"{project}: the update to {target} stopped ({stopped_at(error)}); the project is "
+            "as it was before it: fix what is named above and run the same update again"
+        ) from None
     conflicts = conflicted_files(project)
     notes = upgrade_notes(changelog_at(src, target), current, target)
-    status = "conflicts" if conflicts else "updated"
-    return UpdateResult(project, current, target, status, conflicts, notes)
+    if manual:
+        notes = f"{manual}\n\n{notes}".strip()
+    status = "conflicts" if conflicts or kept else "updated"
+    return UpdateResult(project, current, target, status, conflicts, notes, kept)
+
+
+# Answers whose change renames the package, the jobs and the model: not an update.
+RENAMES = ("package_name", "project_slug")
+
+
+def answer_changes(before: dict, after: dict) -> dict[str, tuple]:
+    """{question: (old, new)} for the recorded answers that differ (new questions and
+    removed ones do not count)."""
+    return {
+        key: (before[key], after[key])
+        for key in before
+        if not key.startswith("_") and key in after and before[key] != after[key]
+    }
+
+
+def follow_answers(project: Path, src: str, ref: str, before: dict, changed: dict) -> str:
+    """Bring the owner's files in line with changed answers; returns what is left to do.
+
+    Copier updates platform files for a changed answer but never touches project-owned
+    ones (conf/), which then still hold the old hosts, catalogs or node types. The
+    template is rendered at `ref` twice, with the old and with the new answers; every
+    file that differs between the two gets that difference as a three-way merge
+    (`git merge-file`): lines the owner left alone follow the answer, lines the owner
+    changed too become inline conflicts, listed like any other.
+    """
+    import copier
+
+    if not changed:
+        return ""
+    new = {k: v for k, v in before.items() if not k.startswith("_")}
+    new.update({key: value for key, (_, value) in changed.items()})
+    old = {**new, **{key: value for key, (value, _) in changed.items()}}
+    with tempfile.TemporaryDirectory() as tmp:
+        renders = {}
+        for name, answers in (("old", old), ("new", new)):
+            renders[name] = Path(tmp) / name
+            try:
+                copier.run_copy(
+                    src,
+                    renders[name],
+                    data=answers,
+                    vcs_ref=ref,
+                    defaults=True,
+                    unsafe=True,
+                    quiet=True,
+                    skip_tasks=True,
+                )
+            except ValueError:  # an old answer that this version no longer accepts
+                keys = ", ".join(changed)
+                return (
+                    f"**Edit by hand**: conf/ was not brought in line with {keys} (an old "
+                    f"answer is not valid in {ref}); compare it with a fresh copy."
+                )
+        for base in sorted(p for p in renders["old"].rglob("*") if p.is_file()):
+            name = base.relative_to(renders["old"])
+            theirs, mine = renders["new"] / name, project / name
+            if name.as_posix() == ANSWERS or not theirs.is_file() or not mine.is_file():
+                continue
+            if base.read_bytes() == theirs.read_bytes() or mine.read_bytes() == theirs.read_bytes():
+                continue
+            labels = ["-L", "before updating", "-L", "base", "-L", "after updating"]
+            merge = subprocess.run(  # exit status: the number of conflicts (markers inline)
+                ["git", "merge-file", *labels, str(mine), str(base), str(theirs)],
+                capture_output=True,
+                text=True,
+            )
+            if merge.returncode > 127:  # git's -1: the merge itself failed
+                raise RuntimeError(f"git merge-file {name}: {merge.stderr.strip()}")
+    return ""
+
+
+def keep_edited_removals(project: Path, src: str, old_ref: str, answers: dict) -> list[str]:
+    """Files the release removed that the owner had edited: put back as they were.
+
+    Copier deletes a platform file that the new version no longer has, edits or not. A
+    file that differs from what the old version generated holds the owner's work, so it
+    is restored and reported (like a conflict: move what you need, then delete it).
+    """
+    import copier
+
+    prefix = git(project, "rev-parse", "--show-prefix").strip()
+    deleted = [
+        name[len(prefix) :]
+        for name in git(project, "ls-files", "--deleted", "--full-name", "--", ".").splitlines()
+        if name.startswith(prefix)
+    ]
+    if not deleted:
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        generated = Path(tmp) / "old"
+        data = {k: v for k, v in answers.items() if not k.startswith("_")}
+        copier.run_copy(
+            src,
+            generated,
+            data=data,
+            vcs_ref=old_ref,
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            skip_tasks=True,
+        )
+        kept = []
+        for name in deleted:
+            original = git(project, "show", f"HEAD:./{name}")
+            old = generated / name
+            if old.is_file() and old.read_text(encoding="utf-8", errors="replace") == original:
+                continue  # as generated: the owner loses nothing
+            git(project, "checkout", "--quiet", "HEAD", "--", name)
+            kept.append(name)
+    return kept
+
+
+def restore(project: Path) -> None:
+    """The project folder as at its last commit (the update started from a clean tree,
+    so this loses nothing of the owner's): no new version in the answers file, no half
+    of a migration."""
+    git(project, "reset", "--quiet", "--", ".")
+    git(project, "checkout", "--quiet", "HEAD", "--", ".")
+    git(project, "clean", "-fdq", "--", ".")
+
+
+def stopped_at(error: Exception) -> str:
+    """Which step stopped: the migration's script name, or the error's first line."""
+    command = getattr(error, "cmd", None)
+    if isinstance(command, str) and "/migrations/" in command:
+        return f"migration {Path(command.split()[-1]).stem} failed"
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
 
 def pull_request_body(result: UpdateResult) -> str:
@@ -174,6 +368,16 @@ def pull_request_body(result: UpdateResult) -> str:
         lines += [f"- `{name}`" for name in result.conflicts]
     else:
         lines.append("None.")
+    if result.kept:
+        lines += [
+            "",
+            "## Removed by this release, edited by you",
+            "",
+            "These platform files are gone from the template; your edits are kept in place."
+            " Move what you need into your own files, then delete them:",
+            "",
+            *[f"- `{name}`" for name in result.kept],
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -188,15 +392,33 @@ def write_github_output(result: UpdateResult) -> None:
         handle.write(f"conflicts={len(result.conflicts)}\n")
 
 
+def parse_data(pairs: list[str]) -> dict:
+    """QUESTION=VALUE pairs; values read as YAML (false, 3, "text"), as copier's --data."""
+    data = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"error: --data {pair!r}: expected QUESTION=VALUE")
+        data[key] = yaml.safe_load(value) if value else ""
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("project", nargs="?", type=Path, default=Path.cwd())
     parser.add_argument("--to", help="template tag to update to (default: the newest)")
     parser.add_argument("--body-file", type=Path, help="write a pull-request body here")
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="QUESTION=VALUE",
+        help="change an answer (repeatable), e.g. --data include_monitoring=false",
+    )
     args = parser.parse_args(argv)
     try:
-        result = update(args.project, args.to)
-    except UpdateRefused as error:
+        result = update(args.project, args.to, parse_data(args.data))
+    except (UpdateRefused, UpdateFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if args.body_file and result.status != "up to date":
@@ -204,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     write_github_output(result)
     jump = f"{result.from_version} -> {result.to_version}"
     conflicts = f": conflicts in {', '.join(result.conflicts)}" if result.conflicts else ""
+    if result.kept:
+        conflicts += f"; removed by the release but edited, kept: {', '.join(result.kept)}"
     print(f"{result.project.name}: {jump} {result.status}{conflicts}")
     return 0
 

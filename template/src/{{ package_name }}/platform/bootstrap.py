@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from ..cli import PIPELINE
 from .config import Config, ConfigError, default_conf_dir, load_config
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
@@ -271,7 +272,7 @@ def build(configs: dict[str, Config], repo: str, auth: str) -> Plan:
             creates=(model,),
             uses=(schema, sp),
         )
-        if env_config.monitoring is not None:
+        if "monitor" in PIPELINE:
             scope = Resource("secret scope", slug)
             plan.add(
                 "workspace admin",

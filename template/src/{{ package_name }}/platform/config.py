@@ -121,7 +121,17 @@ class Tables(_Strict):
     validation_results: TableName
     evaluations: TableName
     predictions: TableName
-    drift_metrics: TableName | None = None
+    # Read only by `monitor`; by default next to the features table, so a project that
+    # switches monitoring on (copier update --data include_monitoring=true) needs no edit.
+    drift_metrics: TableName
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drift_metrics_next_to_features(cls, data):
+        features = data.get("features") if isinstance(data, dict) else None
+        if isinstance(features, str) and not data.get("drift_metrics"):
+            data = {**data, "drift_metrics": f"{features.rsplit('.', 1)[0]}.drift_metrics"}
+        return data
 
 
 class Validation(_Strict):
@@ -198,7 +208,9 @@ class EnvConfig(_Strict):
     validation: Validation = Validation()
     evaluation: Evaluation
     inference: Inference = Inference()
-    monitoring: Monitoring | None = None
+    # Always present, with defaults: whether `monitor` runs follows the code (the
+    # include_monitoring answer), so switching it on needs no edit here.
+    monitoring: Monitoring = Field(default_factory=Monitoring)
     cluster: Cluster | None = None
     notebook_tasks: list[NotebookTask] = []
 

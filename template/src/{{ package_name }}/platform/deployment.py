@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from ..cli import PIPELINE
 from .config import Config, ConfigError, default_conf_dir, load_config
 from .lineage import template_version
 
@@ -29,8 +30,9 @@ DEV_OWNER_VARIABLE = "MLOPS_DEV_OWNER"
 # Quartz cron, UTC. Paused outside prod: dev and staging runs are started on purpose.
 SCHEDULES = {"training": "0 0 3 ? * MON", "batch-inference": "0 0 5 * * ?"}
 TRAINING_TASKS = ("ingest", "validate", "train", "evaluate", "promote")
-# Batch inference validates the version it is about to score (the data gate).
-INFERENCE_TASKS = ("validate", "infer", "monitor")
+# Batch inference validates the version it is about to score (the data gate), then
+# monitors it if the project has the monitor task (cli.PIPELINE follows the code).
+INFERENCE_TASKS = ("validate", "infer") + (("monitor",) if "monitor" in PIPELINE else ())
 # The cluster environment variable that carries the alert webhook URL (tasks/monitor.py).
 WEBHOOK_VARIABLE = "MLOPS_ALERT_WEBHOOK_URL"
 
@@ -49,7 +51,7 @@ def wheel_path(config: Config, wheel: str) -> str:
 def secret_env(config: Config) -> dict[str, str]:
     """Cluster environment variables filled from Databricks secrets (references only)."""
     monitoring = config.env.monitoring
-    if monitoring is None or not monitoring.webhook_secret:
+    if "monitor" not in INFERENCE_TASKS or not monitoring.webhook_secret:
         return {}
     # Databricks' secret reference syntax (secrets/<scope>/<key> in double braces), spelt without
     # literal double braces so no Jinja engine on the way mistakes it for its own.
@@ -132,10 +134,7 @@ def environment(config: Config, dev_owner: str | None, wheel: str) -> dict[str, 
         "run_as": identity if config.env_name != "dev" else None,
         "group_permission": "CAN_MANAGE" if config.env_name == "dev" else "CAN_MANAGE_RUN",
         "pause_status": "UNPAUSED" if config.env_name == "prod" else "PAUSED",
-        "monitoring": env.monitoring is not None,
-        "inference_tasks": [
-            task for task in INFERENCE_TASKS if task != "monitor" or env.monitoring is not None
-        ],
+        "inference_tasks": list(INFERENCE_TASKS),
         "notebook_tasks": notebook_tasks(config),
         "libraries": [{"whl": wheel_path(config, wheel)}],
         "secret_env": secret_env(config),

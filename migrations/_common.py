@@ -1,0 +1,40 @@
+"""What every migration needs: read a project's YAML, or stop with one line.
+
+A migration runs after `copier update` has written the new platform files; if it stops,
+scripts/template_update.py puts the project back as it was before the update, so the
+owner fixes the file named here and runs the same update again.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+
+class MigrationError(Exception):
+    """A project file the migration cannot read; the message names it and the line."""
+
+
+def load_yaml(path: Path, root: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        # Where the broken construct opened (an unclosed bracket), else where parsing stopped.
+        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
+        where = f"{path.relative_to(root)}:{mark.line + 1}" if mark else str(path.relative_to(root))
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise MigrationError(
+            f"{where}: not valid YAML ({problem}); fix it and update again"
+        ) from None
+
+
+def run(name: str, migrate_and_report) -> None:
+    """Script entry: the project is argv[1] or the working directory; errors are one line."""
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
+    try:
+        migrate_and_report(root)
+    except MigrationError as error:
+        print(f"error: migration {name}: {error}", file=sys.stderr)
+        sys.exit(1)
