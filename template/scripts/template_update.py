@@ -235,6 +235,15 @@ def answer_changes(before: dict, after: dict) -> dict[str, tuple]:
     }
 
 
+def render(src: str, dst: Path, answers: dict, ref: str) -> None:
+    """What the template generates at `ref` for these answers (no tasks, no git)."""
+    import copier
+
+    copier.run_copy(
+        src, dst, data=answers, vcs_ref=ref, defaults=True, unsafe=True, quiet=True, skip_tasks=True
+    )
+
+
 def follow_answers(project: Path, src: str, ref: str, before: dict, changed: dict) -> str:
     """Bring the owner's files in line with changed answers; returns what is left to do.
 
@@ -245,7 +254,6 @@ def follow_answers(project: Path, src: str, ref: str, before: dict, changed: dic
     (`git merge-file`): lines the owner left alone follow the answer, lines the owner
     changed too become inline conflicts, listed like any other.
     """
-    import copier
 
     if not changed:
         return ""
@@ -257,16 +265,7 @@ def follow_answers(project: Path, src: str, ref: str, before: dict, changed: dic
         for name, answers in (("old", old), ("new", new)):
             renders[name] = Path(tmp) / name
             try:
-                copier.run_copy(
-                    src,
-                    renders[name],
-                    data=answers,
-                    vcs_ref=ref,
-                    defaults=True,
-                    unsafe=True,
-                    quiet=True,
-                    skip_tasks=True,
-                )
+                render(src, renders[name], answers, ref)
             except ValueError:  # an old answer that this version no longer accepts
                 keys = ", ".join(changed)
                 return (
@@ -298,7 +297,6 @@ def keep_edited_removals(project: Path, src: str, old_ref: str, answers: dict) -
     file that differs from what the old version generated holds the owner's work, so it
     is restored and reported (like a conflict: move what you need, then delete it).
     """
-    import copier
 
     prefix = git(project, "rev-parse", "--show-prefix").strip()
     deleted = [
@@ -310,17 +308,7 @@ def keep_edited_removals(project: Path, src: str, old_ref: str, answers: dict) -
         return []
     with tempfile.TemporaryDirectory() as tmp:
         generated = Path(tmp) / "old"
-        data = {k: v for k, v in answers.items() if not k.startswith("_")}
-        copier.run_copy(
-            src,
-            generated,
-            data=data,
-            vcs_ref=old_ref,
-            defaults=True,
-            unsafe=True,
-            quiet=True,
-            skip_tasks=True,
-        )
+        render(src, generated, {k: v for k, v in answers.items() if not k.startswith("_")}, old_ref)
         kept = []
         for name in deleted:
             original = git(project, "show", f"HEAD:./{name}")
