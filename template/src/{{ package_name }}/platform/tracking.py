@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+
 import mlflow
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
@@ -11,6 +13,27 @@ from .config import Config
 from .spark import local_dir
 
 CHAMPION, CHALLENGER, PREVIOUS = "champion", "challenger", "previous"
+
+
+SERIALISERS = ("cloudpickle", "skops")
+
+
+def model_requirements(estimator: object) -> list[str]:
+    """The logged model's pip requirements, found in-process and pinned to what runs now.
+
+    Without them MLflow infers requirements by loading the model in a subprocess (about
+    5 s for every logged model, and it picks up whatever the process had imported, such
+    as pytest). The distributions here are those providing the estimator's classes and
+    every nested step or parameter (a pipeline's steps, a wrapped estimator), plus the
+    libraries MLflow serialises models with.
+    """
+    params = estimator.get_params(deep=True) if hasattr(estimator, "get_params") else {}
+    modules = {type(value).__module__ for value in [estimator, *params.values()]}
+    # MLflow saves with cloudpickle or, in newer versions, skops: whichever is installed.
+    tops = {name.split(".")[0] for name in modules} | {"mlflow", *SERIALISERS}
+    provided = importlib.metadata.packages_distributions()
+    names = {dist for top in tops for dist in provided.get(top, [])}
+    return sorted(f"{name}=={importlib.metadata.version(name)}" for name in names)
 
 
 def _local_uri(uri: str) -> str:

@@ -75,6 +75,7 @@ def run(context: TaskContext) -> dict[str, Any]:
             signature=infer_signature(example, estimator.predict_proba(example)),
             input_example=example,
             registered_model_name=config.model_name,
+            pip_requirements=tracking.model_requirements(estimator),
             # Scoring wants the churn probability, not the hard label.
             pyfunc_predict_fn="predict_proba",
         )
