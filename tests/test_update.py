@@ -194,6 +194,10 @@ def test_recopy_runs_the_migrations_it_would_skip(template_repo, tmp_path, capfd
     assert answers["_commit"] == NEW
 
 
+def _conf(project: Path) -> dict[str, bytes]:
+    return {name: text for name, text in _snapshot(project).items() if name.startswith("conf/")}
+
+
 def _snapshot(project: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(project)): p.read_bytes()
@@ -432,19 +436,23 @@ def test_switching_monitoring_leaves_a_consistent_project(
     template_repo, tmp_path, monitoring
 ) -> None:
     """`--data include_monitoring=...` on a project: code, entry points, deployment and
-    config agree afterwards, with the owner's conf/ untouched."""
+    config agree afterwards."""
     from test_deployment import dbx_read, deploy_vars
 
     principals = {"sp_staging_client_id": STAGING_SP, "sp_prod_client_id": PROD_SP}
     project = generate(
         template_repo, tmp_path / "project", NEW, include_monitoring=not monitoring, **principals
     )
-    conf_before = {n: t for n, t in _snapshot(project).items() if n.startswith("conf/")}
 
     result = updater.update(project, NEW, data={"include_monitoring": monitoring})
 
     assert (result.status, result.to_version, result.conflicts) == ("updated", NEW, [])
-    assert {n: t for n, t in _snapshot(project).items() if n.startswith("conf/")} == conf_before
+    # The owner's conf/ (untouched since the copy) followed the answer: it reads exactly as
+    # a fresh copy with the new answer.
+    fresh = generate(
+        template_repo, tmp_path / "fresh", NEW, include_monitoring=monitoring, **principals
+    )
+    assert _conf(project) == _conf(fresh)
     package = project / "src" / "churn_model"
     assert (package / "tasks" / "monitor.py").is_file() is monitoring
     scripts = tomllib.loads((project / "pyproject.toml").read_text())["project"]["scripts"]
@@ -454,7 +462,7 @@ def test_switching_monitoring_leaves_a_consistent_project(
         assert inference == ["validate", "infer", "monitor"][: 3 if monitoring else 2], env
         for workflow in workflows.values():  # no task calls an entry point that is gone
             assert {t["entry_point"] for t in workflow["tasks"]} <= set(scripts), env
-    if monitoring:  # the monitor arrived without config edits: its own tests pass on it
+    if monitoring:  # the monitor that arrived runs (its own tests) on the project's conf/
         env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
         suite = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", MONITOR_TESTS],
