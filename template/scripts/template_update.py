@@ -88,18 +88,23 @@ def changed_paths(project: Path) -> list[str]:
     `git status --porcelain` names paths from the repository's root even when run in a
     subfolder, so the project's prefix (`git rev-parse --show-prefix`) is taken off.
     """
-    prefix = git(project, "rev-parse", "--show-prefix").strip()
     output = git(project, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".")
     entries = iter(output.split("\0"))
-    paths = set()
+    paths = []
     for entry in entries:
         if not entry:
             continue
         status, path = entry[:2], entry[3:]
         if "R" in status or "C" in status:
             next(entries, None)  # -z: a rename's source path follows as its own entry
-        paths.add(path[len(prefix) :] if path.startswith(prefix) else path)
-    return sorted(paths)
+        paths.append(path)
+    return sorted(set(in_project(project, paths)))
+
+
+def in_project(project: Path, paths: list[str]) -> list[str]:
+    """Repository-root paths (as git prints them) made relative to the project folder."""
+    prefix = git(project, "rev-parse", "--show-prefix").strip()
+    return [path[len(prefix) :] for path in paths if path.startswith(prefix)]
 
 
 def as_version(ref: str) -> Version | None:
@@ -298,12 +303,8 @@ def keep_edited_removals(project: Path, src: str, old_ref: str, answers: dict) -
     is restored and reported (like a conflict: move what you need, then delete it).
     """
 
-    prefix = git(project, "rev-parse", "--show-prefix").strip()
-    deleted = [
-        name[len(prefix) :]
-        for name in git(project, "ls-files", "--deleted", "--full-name", "--", ".").splitlines()
-        if name.startswith(prefix)
-    ]
+    listed = git(project, "ls-files", "--deleted", "--full-name", "--", ".")
+    deleted = in_project(project, listed.splitlines())
     if not deleted:
         return []
     with tempfile.TemporaryDirectory() as tmp:
