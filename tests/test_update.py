@@ -19,6 +19,7 @@ from conftest import PROD_SP, ROOT, STAGING_SP
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "migrations")]
 import add_failure_notifications  # noqa: E402
 import add_inference_threshold as migration  # noqa: E402
+import add_score_column_to_model as score_column  # noqa: E402
 import answers as answer_rules  # noqa: E402 (extensions/, on the path through conftest)
 import correct_min_improvement_comment  # noqa: E402
 import fleet  # noqa: E402
@@ -474,6 +475,47 @@ def test_switching_monitoring_leaves_a_consistent_project(
         assert suite.returncode == 0, suite.stdout[-3000:] + suite.stderr[-3000:]
 
 
+# A data scientist's first change, in the project's own file only: another estimator.
+GRADIENT_BOOSTING = """def build_model(params: dict[str, Any] | None = None) -> Pipeline:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.preprocessing import OrdinalEncoder
+
+    encode = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    preprocess = ColumnTransformer(
+        [("categorical", encode, CATEGORICAL)], remainder="passthrough"
+    )
+    classifier = HistGradientBoostingClassifier(max_iter=50, random_state=0)
+    return Pipeline([("preprocess", preprocess), ("classifier", classifier)])
+"""
+
+
+@pytest.mark.slow
+def test_a_swapped_estimator_survives_the_update_and_runs_the_pipeline(
+    template_repo, tmp_path
+) -> None:
+    project = generate(template_repo, tmp_path / "project", OLDEST)
+    spec = project / "src" / "churn_model" / "model" / "spec.py"
+    text = spec.read_text()
+    spec.write_text(text[: text.index("def build_model")] + GRADIENT_BOOSTING)
+    edit(spec, '{"C": 1.0, "max_iter": 500}', "{}")  # PARAMS: the new estimator's defaults
+    commit_all(project, "gradient boosting")
+
+    result = updater.update(project, NEW)
+
+    assert (result.status, result.conflicts) == ("updated", [])
+    assert "HistGradientBoostingClassifier" in spec.read_text()
+    # `make run`: the whole local pipeline, scoring and monitoring included, on this model.
+    env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
+    run = subprocess.run(
+        [sys.executable, "-m", "churn_model", "pipeline", "--env", "local"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+
 def test_inference_migration_appends_only_where_missing(tmp_path) -> None:
     envs = tmp_path / "conf" / "envs"
     envs.mkdir(parents=True)
@@ -501,6 +543,62 @@ def test_min_improvement_comment_is_corrected_only_where_generated(tmp_path) -> 
     assert dev.endswith(f"# {old}\n")  # only the key's own line
     assert (envs / "prod.yml").read_text().endswith("# my own note\n")
     assert correct_min_improvement_comment.migrate(tmp_path) == []  # idempotent
+
+
+TEMPLATE_MODEL = ROOT / "template" / "src" / "{{ package_name }}" / "model"
+
+
+def _model_package(root: Path, init: str, spec: str) -> Path:
+    model = root / "src" / "pkg" / "model"
+    model.mkdir(parents=True)
+    (model.parent / "__init__.py").write_text("")
+    (model / "__init__.py").write_text(init)
+    (model / "spec.py").write_text(spec)
+    return model
+
+
+def _score_column(root: Path) -> str:
+    command = [sys.executable, "-c", "from pkg import model; print(model.SCORE_COLUMN)"]
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+
+
+def test_score_column_migration_turns_a_generated_model_into_the_new_one(tmp_path) -> None:
+    releases = {r["version"]: r["commit"] for r in RELEASES}
+    path = f"{TEMPLATE_MODEL.relative_to(ROOT)}/spec.py"
+    spec_0_1_0 = git(ROOT, "show", f"{releases['v0.1.0']}:{path}")
+    model = _model_package(tmp_path, score_column.GENERATED_INIT_0_1_0, spec_0_1_0)
+    assert score_column.migrate(tmp_path) == [model / "spec.py", model / "__init__.py"]
+    for name in ("spec.py", "__init__.py"):
+        assert (model / name).read_text() == (TEMPLATE_MODEL / name).read_text(), name
+    assert _score_column(tmp_path) == "churn_probability\n"
+    assert score_column.migrate(tmp_path) == []  # idempotent
+
+
+def test_score_column_migration_keeps_every_line_of_an_edited_model(tmp_path) -> None:
+    init = "from .spec import FEATURES, LABEL  # my own exports\n"
+    spec = 'LABEL = "y"\nFEATURES = [\n    "a",\n    "b",\n]\nPARAMS = {"max_iter": 9}\n'
+    model = _model_package(tmp_path, init, spec)
+    assert score_column.migrate(tmp_path) == [model / "spec.py", model / "__init__.py"]
+    new_spec = (model / "spec.py").read_text()
+    assert new_spec.startswith(spec[: spec.index("PARAMS")])  # after the whole list
+    assert new_spec.endswith('SCORE_COLUMN = "churn_probability"\nPARAMS = {"max_iter": 9}\n')
+    assert (model / "__init__.py").read_text().startswith(init)
+    assert _score_column(tmp_path) == "churn_probability\n"
+
+    # FEATURES defined elsewhere: the declaration goes into __init__.py itself.
+    other = tmp_path / "other"
+    model = _model_package(other, init, 'LABEL = "y"\n')
+    assert score_column.migrate(other) == [model / "__init__.py"]
+    assert 'SCORE_COLUMN = "churn_probability"' in (model / "__init__.py").read_text()
+    assert (model / "spec.py").read_text() == 'LABEL = "y"\n'
+
+
+def test_score_column_migration_names_a_broken_model_file(tmp_path) -> None:
+    _model_package(tmp_path, "", "FEATURES = [\n")
+    broken = r"^src/pkg/model/spec\.py:\d+: not valid Python"
+    with pytest.raises(score_column.MigrationError, match=broken):
+        score_column.migrate(tmp_path)
 
 
 def test_notifications_migration_takes_the_author_email_once(tmp_path) -> None:

@@ -1,9 +1,28 @@
 """The project's model: features, estimator and hyper-parameters.
 
 Project-owned: change anything here; `copier update` never overwrites this package.
-The platform code only relies on FEATURES, LABEL, ID_COLUMN, PARAMS and build_model.
+The platform code only relies on FEATURES, LABEL, ID_COLUMN, SCORE_COLUMN, PARAMS and
+build_model.
 """
 
-from .spec import CATEGORICAL, FEATURES, ID_COLUMN, LABEL, NUMERIC, PARAMS, build_model
+from .spec import (
+    CATEGORICAL,
+    FEATURES,
+    ID_COLUMN,
+    LABEL,
+    NUMERIC,
+    PARAMS,
+    SCORE_COLUMN,
+    build_model,
+)
 
-__all__ = ["CATEGORICAL", "FEATURES", "ID_COLUMN", "LABEL", "NUMERIC", "PARAMS", "build_model"]
+__all__ = [
+    "CATEGORICAL",
+    "FEATURES",
+    "ID_COLUMN",
+    "LABEL",
+    "NUMERIC",
+    "PARAMS",
+    "SCORE_COLUMN",
+    "build_model",
+]

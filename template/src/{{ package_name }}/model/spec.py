@@ -14,6 +14,8 @@ LABEL = "churn"
 NUMERIC = ["tenure_months", "monthly_charges", "total_charges", "support_calls"]
 CATEGORICAL = ["contract", "payment_method", "region"]
 FEATURES = NUMERIC + CATEGORICAL
+# The predictions table's column for the model's score (the positive class's probability).
+SCORE_COLUMN = "churn_probability"
 
 PARAMS: dict[str, Any] = {"C": 1.0, "max_iter": 500}
 

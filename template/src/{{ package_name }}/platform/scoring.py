@@ -1,23 +1,23 @@
-"""Scoring a Spark DataFrame with a registered MLflow model.
+"""Scoring a Spark DataFrame with a registered MLflow model: one path for every model.
 
-Two paths, same numbers:
+The model's files are downloaded once on the driver and handed to the executors by
+MLflow's own `SparkModelCache`, the mechanism behind `mlflow.pyfunc.spark_udf` (a
+shared NFS folder on Databricks, `SparkContext.addFile` elsewhere). Each Python worker
+process loads the model once and keeps it for every batch and every later task it runs:
+the model is never pickled, so models that cannot be pickled score too. Workers call
+the model's own pyfunc `predict` on the feature columns only.
 
-* a linear scikit-learn pipeline (the default model) becomes one Spark SQL expression
-  (`platform/linear.py`) evaluated in the JVM: no rows travel to Python. It is used
-  only after it reproduced the model's own `predict_proba` on probe rows that touch
-  every coefficient;
-* any other model is loaded once on the driver and travels to the Python workers in a
-  `mapInArrow` closure, so each worker calls the model's own `predict` on whole Arrow
-  batches, with no per-batch reload and only the feature columns converted to pandas.
-
-See docs/performance.md in the template for what each path costs.
+Spark hands a worker Arrow batches of `spark.sql.execution.arrow.maxRecordsPerBatch`
+rows (10,000 by default). The worker joins them into chunks of `batch_rows` before
+calling `predict`, so the per-call cost is paid rarely, for this query only: the
+session's settings stay the user's. See docs/performance.md in the template.
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import mlflow
 import numpy as np
@@ -25,9 +25,7 @@ import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-from .linear import LinearForm, linear_form
-
-PROBABILITY = "churn_probability"
+BATCH_ROWS = 100_000
 log = logging.getLogger(__name__)
 
 
@@ -37,64 +35,59 @@ def positive_probability(output: object) -> np.ndarray:
     return values[:, 1] if values.ndim == 2 else values
 
 
-def _raw_model(model: mlflow.pyfunc.PyFuncModel) -> object | None:
-    try:
-        return model.get_raw_model()
-    except Exception:  # flavours without a raw model simply have no native path
-        return None
+def chunks(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """Consecutive batches joined into tables of at least `rows` rows (the last: fewer)."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(pending)
+            pending, count = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
 
 
-def _predicts_probability(model: mlflow.pyfunc.PyFuncModel) -> bool:
-    pyfunc_conf = model.metadata.flavors.get("python_function", {})
-    return pyfunc_conf.get("predict_fn") == "predict_proba"
-
-
-def verified_form(model: mlflow.pyfunc.PyFuncModel, features: list[str]) -> LinearForm | None:
-    """The model's linear form if it reproduces the model's own probabilities, else None."""
-    if not _predicts_probability(model):
-        return None
-    estimator = _raw_model(model)
-    form = linear_form(estimator, features)
-    if form is None:
-        return None
-    probe = form.probe()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the probe's unseen categories are on purpose
-            expected = positive_probability(estimator.predict_proba(probe))
-    except Exception as error:  # e.g. a column the pipeline needs but the form lacks
-        log.warning("cannot check the compiled model (%s); scoring in Python", error)
-        return None
-    if not np.allclose(form.probability(probe), expected, rtol=1e-9, atol=1e-12):
-        log.warning("compiled model disagrees with its own predict; scoring in Python")
-        return None
-    return form
-
-
-def python_score(
-    model: mlflow.pyfunc.PyFuncModel, df: DataFrame, id_column: str, features: list[str]
-) -> DataFrame:
-    """Score with the model's own `predict` on the Python workers (any model)."""
+def _scorer(
+    archive: str, id_column: str, features: list[str], output: str, batch_rows: int
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The function Spark sends to the workers: it holds only names, never the model."""
 
     def predict(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            probability = positive_probability(model.predict(batch.select(features).to_pandas()))
-            yield pa.RecordBatch.from_arrays(
-                [batch.column(id_column), pa.array(probability, type=pa.float64())],
-                names=[id_column, PROBABILITY],
+        # Imported here: the cache's per-process state must live in the worker's module.
+        from mlflow.pyfunc.spark_model_cache import SparkModelCache
+
+        model, _ = SparkModelCache.get_or_load(archive)
+        for table in chunks(batches, batch_rows):
+            scores = positive_probability(model.predict(table.select(features).to_pandas()))
+            result = pa.Table.from_arrays(
+                [table.column(id_column), pa.array(scores, type=pa.float64())],
+                names=[id_column, output],
             )
+            yield from result.to_batches()
 
-    schema = T.StructType([df.schema[id_column], T.StructField(PROBABILITY, T.DoubleType())])
-    return df.select(id_column, *features).mapInArrow(predict, schema)
+    return predict
 
 
-def score(df: DataFrame, model_uri: str, id_column: str, features: Sequence[str]) -> DataFrame:
-    """`id_column` plus the model's class-1 probability for every row of `df`."""
-    model = mlflow.pyfunc.load_model(model_uri)
+def score(
+    df: DataFrame,
+    model_uri: str,
+    id_column: str,
+    features: Sequence[str],
+    output: str,
+    batch_rows: int = BATCH_ROWS,
+) -> DataFrame:
+    """`id_column` plus the model's score (class-1 probability) as `output`, every row."""
+    from mlflow.pyfunc.spark_model_cache import SparkModelCache
+
     columns = list(features)
-    form = verified_form(model, columns)
-    if form is not None:
-        log.info("scoring %s as a Spark SQL expression (linear model)", model_uri)
-        return df.select(id_column, form.column().alias(PROBABILITY))
-    log.info("scoring %s with the model's predict on the Python workers", model_uri)
-    return python_score(model, df, id_column, columns)
+    with tempfile.TemporaryDirectory(prefix="model-") as download:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=download)
+        # Zipped (and, on Databricks, copied to the shared folder) right away: the
+        # download itself is no longer needed once this returns.
+        archive = SparkModelCache.add_local_model(df.sparkSession, local)
+    log.info("scoring %s with its own predict, loaded once per Python worker", model_uri)
+    schema = T.StructType([df.schema[id_column], T.StructField(output, T.DoubleType())])
+    scorer = _scorer(archive, id_column, columns, output, batch_rows)
+    return df.select(id_column, *columns).mapInArrow(scorer, schema)

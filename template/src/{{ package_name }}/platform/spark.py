@@ -18,11 +18,6 @@ LOCAL_DIR_VARIABLE = "MLOPS_LOCAL_DIR"
 JARS_VARIABLE = "MLOPS_SPARK_JARS"
 
 
-# Runtime settings the platform wants in every session, local or on a job cluster.
-# Python scoring pays per Arrow batch; 10x Spark's default batch is ~30% faster.
-SESSION_CONF = {"spark.sql.execution.arrow.maxRecordsPerBatch": "100000"}
-
-
 def on_databricks() -> bool:
     return "DATABRICKS_RUNTIME_VERSION" in os.environ
 
@@ -35,10 +30,8 @@ def local_dir() -> Path:
 def get_spark(app_name: str = "mlops") -> SparkSession:
     """Return the active session, creating the local one on first use."""
     if on_databricks():
-        spark = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
-        for key, value in SESSION_CONF.items():
-            spark.conf.set(key, value)
-        return spark
+        # The cluster's session, as its owner configured it: the platform sets nothing.
+        return SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -80,8 +73,6 @@ def local_spark(root: Path, app_name: str = "mlops", cores: str = "*") -> SparkS
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .enableHiveSupport()
     )
-    for key, value in SESSION_CONF.items():
-        builder = builder.config(key, value)
     jars = os.environ.get(JARS_VARIABLE)
     if jars:
         builder = builder.config("spark.jars", jars)

@@ -2,7 +2,7 @@
 
 On Databricks the three-level Unity Catalog name is used as is. Locally the session
 catalog has only databases, so `catalog.schema` folds into one database name:
-`dev.churn.features` becomes `dev__churn.features`.
+`dev.sales.features` becomes `dev__sales.features`.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
+from typing import Any
 
 import mlflow
 from mlflow import MlflowClient
@@ -34,6 +36,24 @@ def model_requirements(estimator: object) -> list[str]:
     provided = importlib.metadata.packages_distributions()
     names = {dist for top in tops for dist in provided.get(top, [])}
     return sorted(f"{name}=={importlib.metadata.version(name)}" for name in names)
+
+
+def sklearn_log_options(estimator: object) -> dict[str, Any]:
+    """Keyword arguments for `mlflow.sklearn.log_model`/`save_model` of `estimator`.
+
+    Pinned requirements (above) and, where MLflow saves with skops (newer MLflow, off
+    Databricks), the estimator's own types as trusted for loading. Without them skops
+    refuses to load, for example, a HistGradientBoostingClassifier. The list comes from
+    the object trained in this process, never from a file, so it trusts nothing more
+    than the code that just ran.
+    """
+    options: dict[str, Any] = {"pip_requirements": model_requirements(estimator)}
+    if "skops_trusted_types" in inspect.signature(mlflow.sklearn.log_model).parameters:
+        import skops.io
+
+        untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(estimator))
+        options["skops_trusted_types"] = untrusted
+    return options
 
 
 def _local_uri(uri: str) -> str:

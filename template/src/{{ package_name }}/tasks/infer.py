@@ -18,7 +18,7 @@ from ..platform import tracking
 from ..platform.datasets import batch_id, current_version, read_version
 from ..platform.gate import require_passed
 from ..platform.runner import TaskContext, TaskFailed, entry_point
-from ..platform.scoring import PROBABILITY, score
+from ..platform.scoring import score
 from ..platform.tables import ensure_schema, resolve
 
 
@@ -42,11 +42,13 @@ def run(context: TaskContext) -> dict[str, Any]:
     df = read_version(spark, source, version)
     check_schema(df, [model.ID_COLUMN, *model.FEATURES], f"{source} v{version}")
 
-    scored = score(df, f"models:/{name}@{tracking.CHAMPION}", model.ID_COLUMN, model.FEATURES)
+    uri = f"models:/{name}@{tracking.CHAMPION}"
+    scored = score(df, uri, model.ID_COLUMN, model.FEATURES, model.SCORE_COLUMN)
+    threshold = config.env.inference.threshold
     predictions = scored.select(
         model.ID_COLUMN,
-        PROBABILITY,
-        (F.col(PROBABILITY) >= config.env.inference.threshold).cast("int").alias("prediction"),
+        model.SCORE_COLUMN,
+        (F.col(model.SCORE_COLUMN) >= threshold).cast("int").alias("prediction"),
         F.lit(name).alias("model_name"),
         F.lit(int(champion.version)).alias("model_version"),
         F.lit(tracking.CHAMPION).alias("model_alias"),

@@ -75,8 +75,8 @@ def run(context: TaskContext) -> dict[str, Any]:
             signature=infer_signature(example, estimator.predict_proba(example)),
             input_example=example,
             registered_model_name=config.model_name,
-            pip_requirements=tracking.model_requirements(estimator),
-            # Scoring wants the churn probability, not the hard label.
+            **tracking.sklearn_log_options(estimator),
+            # Scoring wants the positive class's probability, not the hard label.
             pyfunc_predict_fn="predict_proba",
         )
     version = str(info.registered_model_version)
