@@ -516,6 +516,71 @@ def test_a_swapped_estimator_survives_the_update_and_runs_the_pipeline(
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
 
+# The third first change: the source becomes a table of the team's, with a new column
+# that the model uses. Written with the project's own Spark, as a notebook would.
+WRITE_SOURCE = """
+import sys
+from pyspark.sql import functions as F
+from churn_model.platform import sample_data
+from churn_model.platform.spark import get_spark
+from churn_model.platform.tables import ensure_schema, resolve
+
+spark, table = get_spark(), sys.argv[1]
+ensure_schema(spark, table)
+rows = sample_data.generate(spark, 3000, seed=5)
+rows = rows.withColumn("days_since_login", (F.rand(seed=1) * 90).cast("int"))
+rows.write.format("delta").mode("overwrite").saveAsTable(resolve(table))
+"""
+
+
+@pytest.mark.slow
+def test_a_new_feature_from_a_source_table_survives_the_update_and_runs(
+    template_repo, tmp_path
+) -> None:
+    project = generate(template_repo, tmp_path / "project", OLDEST)
+    env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
+    local = project / "conf" / "envs" / "local.yml"
+    config = yaml.safe_load(local.read_text())
+    source = f"{config['catalog']}.{config['schema']}.customers"
+    subprocess.run([sys.executable, "-c", WRITE_SOURCE, source], cwd=project, env=env, check=True)
+    edit(local, "  type: sample   # sample | table | file", f"  type: table\n  table: {source}")
+    spec = project / "src" / "churn_model" / "model" / "spec.py"
+    edit(spec, '"support_calls"]', '"support_calls", "days_since_login"]')
+    suite = project / "conf" / "expectations" / "features.yml"
+    edit(suite, "region, churn]", "region, churn, days_since_login]")
+    with suite.open("a") as out:
+        out.write(
+            "  - type: expect_column_values_to_be_between\n"
+            "    kwargs: {column: days_since_login, min_value: 0, max_value: 365}\n"
+        )
+    commit_all(project, "our customers table, with days_since_login")
+
+    result = updater.update(project, NEW)
+
+    assert (result.status, result.conflicts) == ("updated", [])
+    assert "days_since_login" in spec.read_text() and source in local.read_text()
+    run = subprocess.run(
+        [sys.executable, "-m", "churn_model", "pipeline", "--env", "local"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    # The model was trained on, and scored with, the new feature.
+    show = (
+        "import mlflow; from churn_model.platform import tracking;"
+        "from churn_model.platform.config import load_config;"
+        "config = load_config('local', 'conf'); tracking.configure(config);"
+        "m = mlflow.pyfunc.load_model(f'models:/{config.model_name}@champion');"
+        "print(m.metadata.get_input_schema().input_names())"
+    )
+    names = subprocess.run(
+        [sys.executable, "-c", show], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert "days_since_login" in names.stdout, names.stderr[-2000:]
+
+
 def test_inference_migration_appends_only_where_missing(tmp_path) -> None:
     envs = tmp_path / "conf" / "envs"
     envs.mkdir(parents=True)

@@ -48,11 +48,13 @@ def sklearn_log_options(estimator: object) -> dict[str, Any]:
     than the code that just ran.
     """
     options: dict[str, Any] = {"pip_requirements": model_requirements(estimator)}
-    if "skops_trusted_types" in inspect.signature(mlflow.sklearn.log_model).parameters:
+    if "skops_trusted_types" not in inspect.signature(mlflow.sklearn.log_model).parameters:
+        return options  # an MLflow that never saves with skops (e.g. 3.0 on Runtime 17.3)
+    try:
         import skops.io
-
-        untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(estimator))
-        options["skops_trusted_types"] = untrusted
+    except ImportError:  # mlflow-skinny without skops saves with cloudpickle
+        return options
+    options["skops_trusted_types"] = skops.io.get_untrusted_types(data=skops.io.dumps(estimator))
     return options
 
 
