@@ -475,6 +475,18 @@ def test_switching_monitoring_leaves_a_consistent_project(
         assert suite.returncode == 0, suite.stdout[-3000:] + suite.stderr[-3000:]
 
 
+def run_pipeline(project: Path, env: dict[str, str]) -> None:
+    """What `make run` runs (the generated Makefile's target), with this environment."""
+    run = subprocess.run(
+        [sys.executable, "-m", "churn_model", "pipeline", "--env", "local"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+
 # A data scientist's first change, in the project's own file only: another estimator.
 GRADIENT_BOOSTING = """def build_model(params: dict[str, Any] | None = None) -> Pipeline:
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -506,14 +518,7 @@ def test_a_swapped_estimator_survives_the_update_and_runs_the_pipeline(
     assert "HistGradientBoostingClassifier" in spec.read_text()
     # `make run`: the whole local pipeline, scoring and monitoring included, on this model.
     env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
-    run = subprocess.run(
-        [sys.executable, "-m", "churn_model", "pipeline", "--env", "local"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run_pipeline(project, env)
 
 
 # The third first change: the source becomes a table of the team's, with a new column
@@ -559,14 +564,7 @@ def test_a_new_feature_from_a_source_table_survives_the_update_and_runs(
 
     assert (result.status, result.conflicts) == ("updated", [])
     assert "days_since_login" in spec.read_text() and source in local.read_text()
-    run = subprocess.run(
-        [sys.executable, "-m", "churn_model", "pipeline", "--env", "local"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run_pipeline(project, env)
     # The model was trained on, and scored with, the new feature.
     show = (
         "import mlflow; from churn_model.platform import tracking;"
