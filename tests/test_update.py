@@ -475,6 +475,17 @@ def test_switching_monitoring_leaves_a_consistent_project(
         assert suite.returncode == 0, suite.stdout[-3000:] + suite.stderr[-3000:]
 
 
+LOAD_CONFIG = (
+    "from churn_model.platform.config import load_config; config = load_config('local', 'conf');"
+)
+
+
+def python_in(project: Path, env: dict[str, str], code: str) -> subprocess.CompletedProcess:
+    """`code` run by the project's Python in the project, as a notebook cell would run."""
+    command = [sys.executable, "-c", code]
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+
+
 def run_pipeline(project: Path, env: dict[str, str]) -> None:
     """What `make run` runs (the generated Makefile's target), with this environment."""
     run = subprocess.run(
@@ -485,6 +496,14 @@ def run_pipeline(project: Path, env: dict[str, str]) -> None:
         text=True,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+
+def replace_build_model(project: Path, code: str) -> Path:
+    """The project's model/spec.py with `build_model` (its last definition) replaced."""
+    spec = project / "src" / "churn_model" / "model" / "spec.py"
+    text = spec.read_text()
+    spec.write_text(text[: text.index("def build_model")] + code)
+    return spec
 
 
 # A data scientist's first change, in the project's own file only: another estimator.
@@ -506,9 +525,7 @@ def test_a_swapped_estimator_survives_the_update_and_runs_the_pipeline(
     template_repo, tmp_path
 ) -> None:
     project = generate(template_repo, tmp_path / "project", OLDEST)
-    spec = project / "src" / "churn_model" / "model" / "spec.py"
-    text = spec.read_text()
-    spec.write_text(text[: text.index("def build_model")] + GRADIENT_BOOSTING)
+    spec = replace_build_model(project, GRADIENT_BOOSTING)
     edit(spec, '{"C": 1.0, "max_iter": 500}', "{}")  # PARAMS: the new estimator's defaults
     commit_all(project, "gradient boosting")
 
@@ -568,15 +585,62 @@ def test_a_new_feature_from_a_source_table_survives_the_update_and_runs(
     # The model was trained on, and scored with, the new feature.
     show = (
         "import mlflow; from churn_model.platform import tracking;"
-        "from churn_model.platform.config import load_config;"
-        "config = load_config('local', 'conf'); tracking.configure(config);"
+        f"{LOAD_CONFIG} tracking.configure(config);"
         "m = mlflow.pyfunc.load_model(f'models:/{config.model_name}@champion');"
         "print(m.metadata.get_input_schema().input_names())"
     )
-    names = subprocess.run(
-        [sys.executable, "-c", show], cwd=project, env=env, capture_output=True, text=True
-    )
+    names = python_in(project, env, show)
     assert "days_since_login" in names.stdout, names.stderr[-2000:]
+
+
+# The second first change: a regression model on a regression example (the sample's
+# monthly charges, from the other columns), in project-owned files only.
+REGRESSION = """def build_model(params: dict[str, Any] | None = None) -> Pipeline:
+    from sklearn.linear_model import Ridge
+
+    preprocess = ColumnTransformer(
+        [
+            ("numeric", StandardScaler(), NUMERIC),
+            ("categorical", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+        ]
+    )
+    return Pipeline([("preprocess", preprocess), ("regressor", Ridge(**PARAMS))])
+"""
+
+
+@pytest.mark.slow
+def test_a_regression_model_survives_the_update_and_runs_the_pipeline(
+    template_repo, tmp_path
+) -> None:
+    project = generate(template_repo, tmp_path / "project", OLDEST)
+    spec = replace_build_model(project, REGRESSION)
+    edit(spec, 'LABEL = "churn"', 'PROBLEM_TYPE = "regression"\nLABEL = "monthly_charges"')
+    edit(spec, '"monthly_charges", "total_charges", ', "")
+    edit(spec, '{"C": 1.0, "max_iter": 500}', '{"alpha": 1.0}')
+    init = spec.with_name("__init__.py")
+    edit(init, "PARAMS, build_model", "PARAMS, PROBLEM_TYPE, build_model")
+    local = project / "conf" / "envs" / "local.yml"
+    edit(local, "  metric: roc_auc ", "  metric: rmse  # was: ")
+    edit(local, "  floor: 0.7 ", "  floor: 1000.0  # rmse at most; was: ")
+    commit_all(project, "a regression model")
+
+    result = updater.update(project, NEW)
+
+    assert (result.status, result.conflicts) == ("updated", [])
+    assert "Ridge" in spec.read_text() and "metric: rmse" in local.read_text()
+    env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
+    run_pipeline(project, env)
+    # Trained, gated and scored as a regression: values, not class-1 probabilities.
+    show = (
+        f"{LOAD_CONFIG} from churn_model.platform.spark import get_spark;"
+        "from churn_model.platform.tables import resolve; spark = get_spark();"
+        "p = spark.read.table(resolve(config.env.tables.predictions));"
+        "e = spark.read.table(resolve(config.env.tables.evaluations)).first();"
+        "print(dict(p.dtypes)['prediction'], p.agg({'prediction': 'max'}).first()[0] > 1,"
+        " e['metric'], e['passed'])"
+    )
+    shown = python_in(project, env, show)
+    assert shown.stdout.split() == ["double", "True", "rmse", "True"], shown.stderr[-2000:]
 
 
 def test_inference_migration_appends_only_where_missing(tmp_path) -> None:
@@ -621,7 +685,9 @@ def _model_package(root: Path, init: str, spec: str) -> Path:
 
 
 def _score_column(root: Path) -> str:
-    command = [sys.executable, "-c", "from pkg import model; print(model.SCORE_COLUMN)"]
+    """The migrated model's contract as the platform reads it: problem type, score column."""
+    show = "from pkg import model; print(model.PROBLEM_TYPE, model.SCORE_COLUMN)"
+    command = [sys.executable, "-c", show]
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
     return subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
 
@@ -634,7 +700,7 @@ def test_score_column_migration_turns_a_generated_model_into_the_new_one(tmp_pat
     assert score_column.migrate(tmp_path) == [model / "spec.py", model / "__init__.py"]
     for name in ("spec.py", "__init__.py"):
         assert (model / name).read_text() == (TEMPLATE_MODEL / name).read_text(), name
-    assert _score_column(tmp_path) == "churn_probability\n"
+    assert _score_column(tmp_path) == "binary churn_probability\n"
     assert score_column.migrate(tmp_path) == []  # idempotent
 
 
@@ -647,7 +713,16 @@ def test_score_column_migration_keeps_every_line_of_an_edited_model(tmp_path) ->
     assert new_spec.startswith(spec[: spec.index("PARAMS")])  # after the whole list
     assert new_spec.endswith('SCORE_COLUMN = "churn_probability"\nPARAMS = {"max_iter": 9}\n')
     assert (model / "__init__.py").read_text().startswith(init)
-    assert _score_column(tmp_path) == "churn_probability\n"
+    assert _score_column(tmp_path) == "binary churn_probability\n"
+
+    # A problem type of the project's own is kept; only the score column is added.
+    mine = tmp_path / "mine"
+    model = _model_package(
+        mine, init, spec.replace("PARAMS", 'PROBLEM_TYPE = "regression"\nPARAMS')
+    )
+    score_column.migrate(mine)
+    assert (model / "spec.py").read_text().count("PROBLEM_TYPE =") == 1
+    assert _score_column(mine) == "regression churn_probability\n"
 
     # FEATURES defined elsewhere: the declaration goes into __init__.py itself.
     other = tmp_path / "other"

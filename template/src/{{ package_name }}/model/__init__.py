@@ -1,8 +1,8 @@
 """The project's model: features, estimator and hyper-parameters.
 
 Project-owned: change anything here; `copier update` never overwrites this package.
-The platform code only relies on FEATURES, LABEL, ID_COLUMN, SCORE_COLUMN, PARAMS and
-build_model.
+The platform code only relies on PROBLEM_TYPE, FEATURES, LABEL, ID_COLUMN, SCORE_COLUMN,
+PARAMS and build_model.
 """
 
 from .spec import (
@@ -12,6 +12,7 @@ from .spec import (
     LABEL,
     NUMERIC,
     PARAMS,
+    PROBLEM_TYPE,
     SCORE_COLUMN,
     build_model,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "LABEL",
     "NUMERIC",
     "PARAMS",
+    "PROBLEM_TYPE",
     "SCORE_COLUMN",
     "build_model",
 ]

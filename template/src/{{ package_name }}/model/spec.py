@@ -14,7 +14,11 @@ LABEL = "churn"
 NUMERIC = ["tenure_months", "monthly_charges", "total_charges", "support_calls"]
 CATEGORICAL = ["contract", "payment_method", "region"]
 FEATURES = NUMERIC + CATEGORICAL
-# The predictions table's column for the model's score (the positive class's probability).
+# binary | multiclass | regression: what the platform measures, scores and monitors
+# (metrics for each in conf/envs/*.yml, evaluation.metric).
+PROBLEM_TYPE = "binary"
+# The predictions table's column for the model's score: binary, the probability of
+# class 1; multiclass, the predicted class's probability; regression, the value.
 SCORE_COLUMN = "churn_probability"
 
 PARAMS: dict[str, Any] = {"C": 1.0, "max_iter": 500}

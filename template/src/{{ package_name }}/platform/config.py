@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from .problems import METRICS
+
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 CONF_DIR_VARIABLE = "MLOPS_CONF_DIR"
 # A JSON (or YAML) mapping merged into conf/envs/<env>.yml before validation: how a
@@ -47,6 +49,12 @@ def _table_name(value: str) -> str:
         raise ValueError("must be a three-part name catalog.schema.table")
     for part in parts:
         _uc_name(part)
+    return value
+
+
+def _metric(value: str) -> str:
+    if value not in METRICS:
+        raise ValueError(f"unknown metric '{value}' (expected one of {', '.join(METRICS)})")
     return value
 
 
@@ -139,14 +147,16 @@ class Validation(_Strict):
 
 
 class Evaluation(_Strict):
-    metric: Literal["roc_auc", "accuracy", "f1", "log_loss"] = "roc_auc"
+    # Which metrics fit is the model's problem type's business (platform/problems.py).
+    metric: Annotated[str, AfterValidator(_metric)] = "roc_auc"
     min_improvement: float = 0.0
     floor: float
     holdout_percent: int = Field(default=20, ge=5, le=50)
 
 
 class Inference(_Strict):
-    # The class-1 probability from which a prediction counts as positive.
+    # Binary models: the class-1 probability from which a prediction is 1, in infer and
+    # in the gate's accuracy and f1 alike.
     threshold: float = Field(default=0.5, gt=0, lt=1)
 
 
@@ -237,6 +247,11 @@ class Config(_Strict):
     def model_name(self) -> str:
         """Three-level registered model name: catalog.schema.model."""
         return f"{self.env.catalog}.{self.env.schema_}.{self.project.model.name}"
+
+    @property
+    def env_file(self) -> Path:
+        """The environment's own file, for error messages that name it."""
+        return self.conf_dir / "envs" / f"{self.env_name}.yml"
 
 
 def default_conf_dir() -> Path:

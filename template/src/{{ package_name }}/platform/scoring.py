@@ -5,7 +5,8 @@ MLflow's own `SparkModelCache`, the mechanism behind `mlflow.pyfunc.spark_udf` (
 shared NFS folder on Databricks, `SparkContext.addFile` elsewhere). Each Python worker
 process loads the model once and keeps it for every batch and every later task it runs:
 the model is never pickled, so models that cannot be pickled score too. Workers call
-the model's own pyfunc `predict` on the feature columns only.
+the model's own pyfunc `predict` on the feature columns only, and turn its output into
+a score and a prediction the way the model's problem type says (platform/problems.py).
 
 Spark hands a worker Arrow batches of `spark.sql.execution.arrow.maxRecordsPerBatch`
 rows (10,000 by default). The worker joins them into chunks of `batch_rows` before
@@ -20,19 +21,23 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import mlflow
-import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
+from .problems import BINARY, PROBLEMS, Problem
+
 BATCH_ROWS = 100_000
+PREDICTION = "prediction"
+# The logged model's metadata key for a multiclass model's classes, in output order.
+CLASSES_KEY = "classes"
+# A problem type's prediction type (problems.py) in Arrow, for the workers, and in Spark.
+TYPES = {
+    "int": (pa.int32(), T.IntegerType()),
+    "string": (pa.string(), T.StringType()),
+    "double": (pa.float64(), T.DoubleType()),
+}
 log = logging.getLogger(__name__)
-
-
-def positive_probability(output: object) -> np.ndarray:
-    """Class-1 probability from `predict_proba`-style (n, 2) output or a plain score."""
-    values = np.asarray(output, dtype=float)
-    return values[:, 1] if values.ndim == 2 else values
 
 
 def chunks(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
@@ -49,21 +54,38 @@ def chunks(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
         yield pa.Table.from_batches(pending)
 
 
+def model_classes(model: object) -> list[str]:
+    """The class names a multiclass model was logged with (train.py), else none."""
+    metadata = getattr(getattr(model, "metadata", None), "metadata", None) or {}
+    return [str(name) for name in metadata.get(CLASSES_KEY, [])]
+
+
 def _scorer(
-    archive: str, id_column: str, features: list[str], output: str, batch_rows: int
+    archive: str,
+    columns: tuple[str, list[str], str],
+    problem: str,
+    threshold: float,
+    batch_rows: int,
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """The function Spark sends to the workers: it holds only names, never the model."""
+    id_column, features, output = columns
 
     def predict(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         # Imported here: the cache's per-process state must live in the worker's module.
         from mlflow.pyfunc.spark_model_cache import SparkModelCache
 
         model, _ = SparkModelCache.get_or_load(archive)
+        rules, classes = PROBLEMS[problem], model_classes(model)
         for table in chunks(batches, batch_rows):
-            scores = positive_probability(model.predict(table.select(features).to_pandas()))
+            raw = model.predict(table.select(features).to_pandas())
+            outputs = rules.outputs(raw, classes, threshold)
             result = pa.Table.from_arrays(
-                [table.column(id_column), pa.array(scores, type=pa.float64())],
-                names=[id_column, output],
+                [
+                    table.column(id_column),
+                    pa.array(outputs.score, type=pa.float64()),
+                    pa.array(outputs.prediction, type=TYPES[rules.prediction_type][0]),
+                ],
+                names=[id_column, output, PREDICTION],
             )
             yield from result.to_batches()
 
@@ -76,9 +98,14 @@ def score(
     id_column: str,
     features: Sequence[str],
     output: str,
+    problem: Problem = PROBLEMS[BINARY],
+    threshold: float = 0.5,
     batch_rows: int = BATCH_ROWS,
 ) -> DataFrame:
-    """`id_column` plus the model's score (class-1 probability) as `output`, every row."""
+    """`id_column`, the model's score as `output` and its `prediction`, for every row.
+
+    What score and prediction are follows `problem`; `threshold` is the binary decision's.
+    """
     from mlflow.pyfunc.spark_model_cache import SparkModelCache
 
     columns = list(features)
@@ -88,6 +115,12 @@ def score(
         # download itself is no longer needed once this returns.
         archive = SparkModelCache.add_local_model(df.sparkSession, local)
     log.info("scoring %s with its own predict, loaded once per Python worker", model_uri)
-    schema = T.StructType([df.schema[id_column], T.StructField(output, T.DoubleType())])
-    scorer = _scorer(archive, id_column, columns, output, batch_rows)
+    schema = T.StructType(
+        [
+            df.schema[id_column],
+            T.StructField(output, T.DoubleType()),
+            T.StructField(PREDICTION, TYPES[problem.prediction_type][1]),
+        ]
+    )
+    scorer = _scorer(archive, (id_column, columns, output), problem.name, threshold, batch_rows)
     return df.select(id_column, *columns).mapInArrow(scorer, schema)

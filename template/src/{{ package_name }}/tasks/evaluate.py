@@ -5,6 +5,10 @@ Passing means scoring at least `floor` and improving on the champion by more tha
 A passing candidate gets the `challenger` alias; a failing one fails the task, so
 promotion never runs. Every comparison is
 logged to MLflow and appended to the evaluations Delta table.
+
+The metric is the configured one among those the model's problem type supports
+(platform/problems.py); both models are scored through their pyfunc `predict`, as infer
+scores them, and a binary model's accuracy and f1 use infer's own threshold.
 """
 
 from __future__ import annotations
@@ -13,39 +17,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 import mlflow
-import numpy as np
-from sklearn import metrics
+import pandas as pd
 
 from .. import model
-from ..platform import tracking
+from ..platform import problems, tracking
 from ..platform.config import Evaluation
 from ..platform.datasets import current_version, is_holdout, read_version
 from ..platform.gate import require_passed
 from ..platform.runner import TaskContext, TaskFailed, entry_point
+from ..platform.scoring import model_classes
 from ..platform.tables import append_rows
-
-LOWER_IS_BETTER = {"log_loss"}
-
-
-def score(metric: str, label: np.ndarray, probability: np.ndarray) -> float:
-    if metric == "roc_auc":
-        return float(metrics.roc_auc_score(label, probability))
-    if metric == "log_loss":
-        return float(metrics.log_loss(label, probability, labels=[0, 1]))
-    predicted = (probability >= 0.5).astype(int)
-    if metric == "accuracy":
-        return float(metrics.accuracy_score(label, predicted))
-    return float(metrics.f1_score(label, predicted))
+from .train import MODEL_DIR, model_problem
 
 
-def decide(rule: Evaluation, candidate: float, champion: float | None) -> tuple[bool, str]:
+def decide(
+    rule: Evaluation, metric: problems.Metric, candidate: float, champion: float | None
+) -> tuple[bool, str]:
     """Apply the thresholds; the reason is a true sentence for logs and the results table.
 
     A candidate replaces the champion only if it improves on it by more than
     `min_improvement` (strictly: an equal score never passes, so an unchanged rerun
     never becomes a new champion and `previous` keeps a different model to return to).
     """
-    lower = rule.metric in LOWER_IS_BETTER
+    lower = metric.lower_is_better
     sign = -1 if lower else 1
     better = "lower is better" if lower else "higher is better"
     if sign * candidate < sign * rule.floor:
@@ -61,12 +55,16 @@ def decide(rule: Evaluation, candidate: float, champion: float | None) -> tuple[
     return gain > rule.min_improvement, compared
 
 
-def _probability(uri: str, features) -> np.ndarray:
-    return mlflow.sklearn.load_model(uri).predict_proba(features)[:, 1]
+def outputs(uri: str, features: pd.DataFrame, problem: problems.Problem, threshold: float):
+    """The model's score and prediction on `features`, as infer computes them."""
+    loaded = mlflow.pyfunc.load_model(uri)
+    return problem.outputs(loaded.predict(features), model_classes(loaded), threshold)
 
 
 def run(context: TaskContext) -> dict[str, Any]:
     config, rule = context.config, context.config.env.evaluation
+    problem, metric = model_problem(context)
+    threshold = config.env.inference.threshold
     client = tracking.configure(config)
     name = config.model_name
     versions = client.search_model_versions(f"name = '{name}'")
@@ -87,13 +85,17 @@ def run(context: TaskContext) -> dict[str, Any]:
         .toPandas()
     )
     features, label = holdout[model.FEATURES], holdout[model.LABEL].to_numpy()
-    candidate_score = score(rule.metric, label, _probability(candidate.source, features))
-    champion_score = (
-        score(rule.metric, label, _probability(f"models:/{name}@{tracking.CHAMPION}", features))
-        if champion
-        else None
-    )
-    passed, reason = decide(rule, candidate_score, champion_score)
+
+    def measure(uri: str) -> float:
+        try:
+            return problems.evaluate(metric, label, outputs(uri, features, problem, threshold))
+        except problems.ProblemError as error:  # e.g. a champion of another problem type
+            where = f"{uri} (PROBLEM_TYPE '{problem.name}' in {MODEL_DIR})"
+            raise TaskFailed(f"{where}: {error}") from None
+
+    candidate_score = measure(candidate.source)
+    champion_score = measure(f"models:/{name}@{tracking.CHAMPION}") if champion else None
+    passed, reason = decide(rule, metric, candidate_score, champion_score)
 
     with mlflow.start_run(run_name="evaluate"):
         mlflow.set_tags({"candidate_version": candidate.version, "passed": str(passed)})

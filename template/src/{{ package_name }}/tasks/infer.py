@@ -18,8 +18,9 @@ from ..platform import tracking
 from ..platform.datasets import batch_id, current_version, read_version
 from ..platform.gate import require_passed
 from ..platform.runner import TaskContext, TaskFailed, entry_point
-from ..platform.scoring import score
+from ..platform.scoring import PREDICTION, score
 from ..platform.tables import ensure_schema, resolve
+from .train import model_problem
 
 
 def check_schema(df: DataFrame, required: list[str], source: str) -> None:
@@ -43,12 +44,13 @@ def run(context: TaskContext) -> dict[str, Any]:
     check_schema(df, [model.ID_COLUMN, *model.FEATURES], f"{source} v{version}")
 
     uri = f"models:/{name}@{tracking.CHAMPION}"
-    scored = score(df, uri, model.ID_COLUMN, model.FEATURES, model.SCORE_COLUMN)
+    problem, _ = model_problem(context)
     threshold = config.env.inference.threshold
+    scored = score(df, uri, model.ID_COLUMN, model.FEATURES, model.SCORE_COLUMN, problem, threshold)
     predictions = scored.select(
         model.ID_COLUMN,
         model.SCORE_COLUMN,
-        (F.col(model.SCORE_COLUMN) >= threshold).cast("int").alias("prediction"),
+        PREDICTION,
         F.lit(name).alias("model_name"),
         F.lit(int(champion.version)).alias("model_version"),
         F.lit(tracking.CHAMPION).alias("model_alias"),

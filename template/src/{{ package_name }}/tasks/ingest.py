@@ -32,7 +32,7 @@ def read_source(spark: SparkSession, config: Config) -> DataFrame:
         return sample_data.generate(
             spark, sample.rows, seed=sample.seed, drift=sample.drift, partitions=sample.partitions
         )
-    where = config.conf_dir / "envs" / f"{config.env_name}.yml"
+    where = config.env_file
     if source.type == "table":
         if not spark.catalog.tableExists(resolve(source.table)):
             raise TaskFailed(

@@ -11,14 +11,28 @@ from typing import Any
 import mlflow
 import pandas as pd
 from mlflow.models import infer_signature
-from sklearn.metrics import roc_auc_score
 
 from .. import __version__, model
-from ..platform import tracking
+from ..platform import problems, tracking
 from ..platform.datasets import current_version, is_holdout, missing_columns, read_version
 from ..platform.gate import require_passed
 from ..platform.lineage import git_commit, template_version
 from ..platform.runner import TaskContext, TaskFailed, entry_point
+from ..platform.scoring import CLASSES_KEY
+
+MODEL_DIR = f"src/{__package__.split('.')[0]}/model/"
+
+
+def model_problem(context: TaskContext) -> tuple[problems.Problem, problems.Metric]:
+    """The model's problem type and the configured metric, or one line on what to change."""
+    try:
+        problem = problems.of_model(model)
+    except problems.ProblemError as error:
+        raise TaskFailed(f"{MODEL_DIR}: {error}") from None
+    try:
+        return problem, problem.metric(context.config.env.evaluation.metric)
+    except problems.ProblemError as error:
+        raise TaskFailed(f"{context.config.env_file}: {error}") from None
 
 
 def signature_example(features: pd.DataFrame) -> pd.DataFrame:
@@ -34,6 +48,7 @@ def signature_example(features: pd.DataFrame) -> pd.DataFrame:
 
 def run(context: TaskContext) -> dict[str, Any]:
     config = context.config
+    problem, metric = model_problem(context)
     client = tracking.configure(config)
     table = config.env.tables.features
     delta_version = current_version(context.spark, table)
@@ -43,16 +58,30 @@ def run(context: TaskContext) -> dict[str, Any]:
     if missing:
         raise TaskFailed(
             f"{table} v{delta_version} lacks {', '.join(missing)}, which the model "
-            f"(src/{__package__.split('.')[0]}/model/) uses: add them to the source, or "
+            f"({MODEL_DIR}) uses: add them to the source, or "
             "change the model's features"
         )
     train = df.where(~is_holdout(model.ID_COLUMN, config.env.evaluation.holdout_percent))
     data = train.select(*model.FEATURES, model.LABEL).toPandas()
-    if data.empty or data[model.LABEL].nunique() < 2:
-        raise TaskFailed(f"{table} v{delta_version}: training data needs both label classes")
     features, label = data[model.FEATURES], data[model.LABEL]
+    try:
+        problem.check_label(label.to_numpy())
+    except problems.ProblemError as error:
+        where = f"{table} v{delta_version} (training rows)"
+        raise TaskFailed(f"{where}: label '{model.LABEL}' {error}") from None
 
     estimator = model.build_model().fit(features, label)
+    classes = problems.classes_of(estimator, problem)
+    predict = getattr(estimator, problem.predict_fn, None)
+    if predict is None:
+        raise TaskFailed(
+            f"{MODEL_DIR}: the model has no {problem.predict_fn}(), which a "
+            f"{problem.name} model needs: change build_model or PROBLEM_TYPE"
+        )
+    try:
+        outputs = problem.outputs(predict(features), classes, config.env.inference.threshold)
+    except problems.ProblemError as error:
+        raise TaskFailed(f"{MODEL_DIR} (PROBLEM_TYPE '{problem.name}'): {error}") from None
     lineage = {
         "git_commit": git_commit(config.conf_dir),
         "package_version": __version__,
@@ -65,19 +94,19 @@ def run(context: TaskContext) -> dict[str, Any]:
     with mlflow.start_run(run_name="train") as active:
         mlflow.set_tags(lineage)
         mlflow.log_params(model.PARAMS)
-        mlflow.log_metric(
-            "train_roc_auc", roc_auc_score(label, estimator.predict_proba(features)[:, 1])
-        )
+        rule = config.env.evaluation.metric
+        mlflow.log_metric(f"train_{rule}", problems.evaluate(metric, label, outputs))
         example = signature_example(features)
         info = mlflow.sklearn.log_model(
             estimator,
             name="model",
-            signature=infer_signature(example, estimator.predict_proba(example)),
+            signature=infer_signature(example, predict(example)),
             input_example=example,
             registered_model_name=config.model_name,
             **tracking.sklearn_log_options(estimator),
-            # Scoring wants the positive class's probability, not the hard label.
-            pyfunc_predict_fn="predict_proba",
+            # What scoring reads: probabilities for classifiers, values for regression.
+            pyfunc_predict_fn=problem.predict_fn,
+            metadata={"problem_type": problem.name, CLASSES_KEY: classes},
         )
     version = str(info.registered_model_version)
     for key, value in lineage.items():
