@@ -45,7 +45,8 @@ def log_gradient_boosting(spark, config, path: Path) -> str:
     """A HistGradientBoostingClassifier pipeline on the sample data, saved as train saves."""
     import mlflow
     from churn_model import model
-    from churn_model.platform import sample_data, tracking
+    from churn_model.model import sample_data
+    from churn_model.platform import tracking
     from mlflow.models import infer_signature
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -94,8 +95,9 @@ def main() -> None:
 
     import mlflow
     from churn_model import cli, model
+    from churn_model.model import sample_data
     from churn_model.monitoring import drift
-    from churn_model.platform import sample_data, tracking
+    from churn_model.platform import tracking
     from churn_model.platform.config import load_config
     from churn_model.platform.scoring import score
     from churn_model.platform.spark import local_spark

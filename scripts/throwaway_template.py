@@ -38,8 +38,13 @@ def build(dst: Path, new_tag: str) -> Path:
             )
         git(dst, "tag", "--force", release["version"], release["commit"])
     files = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    names = set(filter(None, files.split("\0")))
+    # A file the working tree deleted (or moved) since the last commit goes from NEW too.
+    for name in filter(None, git(dst, "ls-files", "-z").split("\0")):
+        if name not in names:
+            (dst / name).unlink(missing_ok=True)
     git(dst, "rm", "-r", "--quiet", "--cached", ".")
-    for name in filter(None, files.split("\0")):
+    for name in sorted(names):
         target = dst / name
         if (ROOT / name).is_file():
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -118,6 +118,20 @@ def test_answers_drive_the_config(matrix_project) -> None:
         assert "OAuth M2M client secret" in readme
 
 
+def test_the_platform_names_no_part_of_the_example(default_project: Path) -> None:
+    """Everything about the churn example lives in the project's own model/ (and its own
+    tests, conf and notebooks); the package's platform code is the same for any model."""
+    (package,) = (default_project / "src").iterdir()
+    named = [
+        str(path.relative_to(default_project))
+        for path in sorted(package.rglob("*.py"))
+        if "model" not in path.relative_to(package).parts
+        and "churn" in path.read_text(encoding="utf-8").lower().replace(package.name, "")
+    ]
+    assert named == []
+    assert any("churn" in p.read_text().lower() for p in (package / "model").glob("*.py"))
+
+
 def test_derived_values_stay_out_of_the_answers_file(default_project: Path) -> None:
     recorded = yaml.safe_load((default_project / ".copier-answers.yml").read_text())
     assert not {"spark_version", "node_type_id", "python_version"} & recorded.keys()

@@ -181,6 +181,27 @@ def test_a_release_that_removes_an_edited_platform_file_keeps_it(template_repo, 
     assert "- `notebooks/README.md`" in body
 
 
+def test_the_examples_generator_moves_to_the_project_without_losing_an_edit(
+    template_repo, tmp_path
+) -> None:
+    """0.2.0 moves the sample generator from platform/ to the project's model/."""
+    untouched = generate(template_repo, tmp_path / "untouched", OLDEST)
+    edited = generate(template_repo, tmp_path / "edited", OLDEST)
+    old = Path("src", "churn_model", "platform", "sample_data.py")
+    new = Path("src", "churn_model", "model", "sample_data.py")
+    ours = (edited / old).read_text().replace("seed: int = 42", "seed: int = 2024")
+    (edited / old).write_text(ours)
+    commit_all(edited, "our own default seed")
+
+    assert updater.update(untouched, NEW).status == "updated"
+    assert not (untouched / old).exists() and (untouched / new).is_file()
+
+    result = updater.update(edited, NEW)
+    assert (result.status, result.kept, result.conflicts) == ("conflicts", [str(old)], [])
+    assert (edited / old).read_text() == ours  # kept in place and named in the PR body
+    assert (edited / new).read_text() == (untouched / new).read_text()
+
+
 def test_recopy_runs_the_migrations_it_would_skip(template_repo, tmp_path, capfd) -> None:
     project = generate(template_repo, tmp_path / "project", OLDEST)
     copier.run_recopy(

@@ -2,7 +2,7 @@
 
 Project-owned: change anything here; `copier update` never overwrites this package.
 The platform code only relies on PROBLEM_TYPE, FEATURES, LABEL, ID_COLUMN, SCORE_COLUMN,
-PARAMS and build_model.
+PARAMS and build_model, and on `sample_data.generate` for `source.type: sample`.
 """
 
 from .spec import (

@@ -9,15 +9,16 @@ local files) is not read again: the current version stays, and so does its valid
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from delta.tables import DeltaTable
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
-from ..platform import sample_data
 from ..platform.config import Config
 from ..platform.datasets import current_version
 from ..platform.runner import TaskContext, TaskFailed, entry_point
@@ -25,14 +26,32 @@ from ..platform.spark import on_databricks
 from ..platform.tables import ensure_schema, resolve
 
 
+def sample_generator(where: Path) -> ModuleType:
+    """The example's data generator, which belongs to the project (`model/sample_data.py`).
+
+    Imported only for `source.type: sample`: a project that reads its own data may
+    delete it.
+    """
+    package = __package__.split(".")[0]
+    try:
+        return importlib.import_module(f"{package}.model.sample_data")
+    except ModuleNotFoundError as error:
+        if error.name != f"{package}.model.sample_data":
+            raise
+        raise TaskFailed(
+            f"{where}: source.type: 'sample' needs src/{package}/model/sample_data.py "
+            "(the example's generator), which is gone; point source at a table or a file"
+        ) from None
+
+
 def read_source(spark: SparkSession, config: Config) -> DataFrame:
     source = config.env.source
+    where = config.env_file
     if source.type == "sample":
         sample = config.env.sample
-        return sample_data.generate(
+        return sample_generator(where).generate(
             spark, sample.rows, seed=sample.seed, drift=sample.drift, partitions=sample.partitions
         )
-    where = config.env_file
     if source.type == "table":
         if not spark.catalog.tableExists(resolve(source.table)):
             raise TaskFailed(

@@ -1,4 +1,8 @@
-"""A seeded, Spark-native generator of realistic customer-churn data.
+"""The example's data: a seeded, Spark-native generator of customer-churn rows.
+
+Yours, like the rest of `model/`: replace it with a generator for your own example, or
+delete it once `source` in conf/envs/*.yml reads your data. `ingest` calls
+`generate(spark, rows, seed=, drift=, partitions=)` for `source.type: sample`.
 
 Generated in Spark (not pandas) so that benchmarks can ask for millions of rows.
 Every random column is `rand(seed + k)` over a range with a fixed partition count,
