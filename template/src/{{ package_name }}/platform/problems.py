@@ -175,24 +175,27 @@ REGRESSION_METRICS = {
 
 
 PROBLEMS: dict[str, Problem] = {
-    BINARY: Problem(BINARY, "predict_proba", "int", BINARY_METRICS, _binary_label, _binary_outputs),
-    MULTICLASS: Problem(
-        MULTICLASS,
-        "predict_proba",
-        "string",
-        MULTICLASS_METRICS,
-        _multiclass_label,
-        _multiclass_outputs,
-        drift_on_prediction=True,
-    ),
-    REGRESSION: Problem(
-        REGRESSION,
-        "predict",
-        "double",
-        REGRESSION_METRICS,
-        _regression_label,
-        _regression_outputs,
-    ),
+    problem.name: problem
+    for problem in (
+        Problem(BINARY, "predict_proba", "int", BINARY_METRICS, _binary_label, _binary_outputs),
+        Problem(
+            MULTICLASS,
+            "predict_proba",
+            "string",
+            MULTICLASS_METRICS,
+            _multiclass_label,
+            _multiclass_outputs,
+            drift_on_prediction=True,
+        ),
+        Problem(
+            REGRESSION,
+            "predict",
+            "double",
+            REGRESSION_METRICS,
+            _regression_label,
+            _regression_outputs,
+        ),
+    )
 }
 # Every metric some problem type supports: what conf/ may name.
 METRICS = sorted({name for problem in PROBLEMS.values() for name in problem.metrics})
