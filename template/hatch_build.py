@@ -1,6 +1,10 @@
-"""Hatch build hook: bake lineage into the wheel.
+"""Hatch hooks: the wheel's dependencies, and lineage baked into the wheel.
 
-A job cluster runs the installed wheel, with neither the git checkout nor
+Dependencies: the platform's (pyproject.toml) and the model's own (the project-owned
+requirements file that pyproject.toml names). Job clusters install the wheel with both;
+train pins the model's in every logged model (platform/contract.py).
+
+Lineage: a job cluster runs the installed wheel, with neither the git checkout nor
 .copier-answers.yml beside it, so the git commit and the template version a model was
 trained from are written into the wheel as `<package>/_build_info.json` at build time
 (platform/lineage.py reads it). Editable installs skip it: a checkout asks git itself.
@@ -15,6 +19,8 @@ import tempfile
 from pathlib import Path
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+from hatchling.metadata.plugin.interface import MetadataHookInterface
+from packaging.requirements import InvalidRequirement, Requirement
 
 UNKNOWN = "unknown"
 
@@ -36,6 +42,33 @@ def template_version(root: Path) -> str:
         return UNKNOWN
     match = re.search(r"^_commit:\s*['\"]?([^'\"\s]+)", answers.read_text(), re.MULTILINE)
     return match.group(1) if match else UNKNOWN
+
+
+def requirements(root: Path, name: str) -> list[str]:
+    """The requirements file's lines as pip reads them; none if the project deleted it."""
+    path = root / name
+    if not path.is_file():
+        return []
+    found = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            if text.startswith("-"):
+                raise InvalidRequirement("pip options cannot be declared in a wheel")
+            found.append(str(Requirement(text)))
+        except InvalidRequirement as error:
+            raise ValueError(f"{name}:{number}: '{text}' is not a requirement: {error}") from None
+    return found
+
+
+class DependenciesMetadataHook(MetadataHookInterface):
+    PLUGIN_NAME = "custom"
+
+    def update(self, metadata: dict) -> None:
+        model = requirements(Path(self.root), self.config["model-requirements"])
+        metadata["dependencies"] = [*self.config["platform-dependencies"], *model]
 
 
 class LineageBuildHook(BuildHookInterface):

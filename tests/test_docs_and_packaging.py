@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
 import pathspec
 import yaml
 from conftest import ROOT
+from packaging.requirements import Requirement
 
 
 def build_docs(project: Path, site: Path) -> None:
@@ -52,10 +55,8 @@ def test_generated_project_docs_build_strict(default_project: Path, tmp_path: Pa
     assert "fonts.googleapis.com" not in (tmp_path / "index.html").read_text()
 
 
-def test_generated_wheel_carries_package_conf_and_entry_points(
-    default_project: Path, tmp_path: Path
-) -> None:
-    result = subprocess.run(
+def _build_wheel(project: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -64,12 +65,29 @@ def test_generated_wheel_carries_package_conf_and_entry_points(
             "--no-deps",
             "--no-build-isolation",
             "--wheel-dir",
-            str(tmp_path),
-            str(default_project),
+            str(out),
+            str(project),
         ],
         capture_output=True,
         text=True,
     )
+
+
+def _requires(wheel: Path) -> list[str]:
+    """The wheel's own dependencies (not its extras), as its METADATA lists them."""
+    archive = zipfile.ZipFile(wheel)
+    (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    return [
+        line.split(":", 1)[1].strip()
+        for line in archive.read(metadata).decode().splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    ]
+
+
+def test_generated_wheel_carries_package_conf_and_entry_points(
+    default_project: Path, tmp_path: Path
+) -> None:
+    result = _build_wheel(default_project, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     (wheel,) = tmp_path.glob("churn_model-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -122,13 +140,38 @@ def test_generated_wheel_carries_package_conf_and_entry_points(
     assert baked["template_version"] == str(answers["_commit"])
     assert set(baked) == {"git_commit", "template_version"}
     # The runtime lacks Great Expectations: the wheel must bring it.
-    (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
-    requires = [
-        line.split(":", 1)[1].strip()
-        for line in zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
-        if line.startswith("Requires-Dist:") and "extra ==" not in line
-    ]
-    assert any(r.startswith("great-expectations") for r in requires), requires
+    assert any(r.startswith("great-expectations") for r in _requires(wheel))
+
+
+def _normalised(requirements: list[str]) -> list[str]:
+    return sorted(str(Requirement(line)) for line in requirements)
+
+
+def test_the_models_requirements_file_is_declared_by_the_wheel(
+    default_project: Path, tmp_path: Path
+) -> None:
+    """Job clusters install the wheel: the model's own libraries come with it."""
+    project = tmp_path / "project"
+    shutil.copytree(default_project, project, ignore=shutil.ignore_patterns(".git"))
+    requirements = project / "src" / "churn_model" / "model" / "requirements.txt"
+    requirements.write_text("# the model's\nlightgbm>=4  # boosting\nxgboost; python_version<'3'\n")
+
+    result = _build_wheel(project, tmp_path / "dist")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (wheel,) = (tmp_path / "dist").glob("churn_model-*.whl")
+    platform = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["hatch"]
+    platform = platform["metadata"]["hooks"]["custom"]["platform-dependencies"]
+    expected = [*platform, "lightgbm>=4", "xgboost; python_version<'3'"]
+    assert _normalised(_requires(wheel)) == _normalised(expected)
+    # Train reads the file beside the model on the cluster, from the installed wheel.
+    assert "churn_model/model/requirements.txt" in zipfile.ZipFile(wheel).namelist()
+
+    requirements.write_text("lightgbm>=4\n--index-url https://example.com\n")
+    result = _build_wheel(project, tmp_path / "broken")
+    assert result.returncode != 0
+    assert "src/churn_model/model/requirements.txt:2: '--index-url https://example.com'" in (
+        result.stdout + result.stderr
+    )
 
 
 def _tree(markdown: str) -> dict[str, str]:

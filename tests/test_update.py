@@ -21,7 +21,7 @@ import add_failure_notifications  # noqa: E402
 import add_inference_threshold as migration  # noqa: E402
 import add_score_column_to_model as score_column  # noqa: E402
 import answers as answer_rules  # noqa: E402 (extensions/, on the path through conftest)
-import correct_min_improvement_comment  # noqa: E402
+import correct_conf_comments  # noqa: E402
 import fleet  # noqa: E402
 import throwaway_template as throwaway  # noqa: E402
 
@@ -677,20 +677,35 @@ def test_inference_migration_appends_only_where_missing(tmp_path) -> None:
     assert migration.migrate(tmp_path) == []  # idempotent
 
 
-def test_min_improvement_comment_is_corrected_only_where_generated(tmp_path) -> None:
+def test_untrue_conf_comments_are_corrected_only_where_generated(tmp_path) -> None:
     envs = tmp_path / "conf" / "envs"
     envs.mkdir(parents=True)
-    old = correct_min_improvement_comment.OLD
-    (envs / "dev.yml").write_text(f"evaluation:\n  min_improvement: 0.02   {old}\n# {old}\n")
+    corrections = correct_conf_comments.CORRECTIONS
+    (old_gain, new_gain), (old_metric, new_metric) = (
+        corrections["min_improvement:"],
+        corrections["metric:"],
+    )
+    (envs / "dev.yml").write_text(
+        f"evaluation:\n  metric: rmse   {old_metric}\n  min_improvement: 0.02   {old_gain}\n"
+        f"# {old_gain}\n"
+    )
     (envs / "prod.yml").write_text("evaluation:\n  min_improvement: 0.0   # my own note\n")
-    assert correct_min_improvement_comment.migrate(tmp_path) == [envs / "dev.yml"]
+    assert correct_conf_comments.migrate(tmp_path) == [envs / "dev.yml"]
     dev = (envs / "dev.yml").read_text()
     assert dev.startswith(
-        f"evaluation:\n  min_improvement: 0.02   {correct_min_improvement_comment.NEW}\n"
+        f"evaluation:\n  metric: rmse   {new_metric}\n  min_improvement: 0.02   {new_gain}\n"
     )
-    assert dev.endswith(f"# {old}\n")  # only the key's own line
+    assert dev.endswith(f"# {old_gain}\n")  # only the key's own line
     assert (envs / "prod.yml").read_text().endswith("# my own note\n")
-    assert correct_min_improvement_comment.migrate(tmp_path) == []  # idempotent
+    assert correct_conf_comments.migrate(tmp_path) == []  # idempotent
+
+
+def test_the_corrected_comments_are_those_a_fresh_copy_has(default_project: Path) -> None:
+    """An updated project's conf equals a fresh copy's: the new comments are the template's."""
+    text = (default_project / "conf" / "envs" / "dev.yml").read_text()
+    for key, (old, new) in correct_conf_comments.CORRECTIONS.items():
+        (line,) = [line for line in text.splitlines() if line.lstrip().startswith(key)]
+        assert line.endswith(new) and old not in text, key
 
 
 TEMPLATE_MODEL = ROOT / "template" / "src" / "{{ package_name }}" / "model"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .platform.config import ENVIRONMENTS
+from .platform.contract import MODEL_DIR, MODEL_PACKAGE
 from .platform.runner import Task, add_gate_flag, execute
 
 # Lifecycle order; each name is a module in tasks/ with a `run(context)` function.
@@ -30,9 +31,9 @@ def check_model() -> str | None:
     """Build the project's model before Spark starts: a mistake in model code shows in
     seconds, as one line, instead of after ingest and validate."""
     try:
-        importlib.import_module(f"{__package__}.model").build_model()
+        importlib.import_module(MODEL_PACKAGE).build_model()
     except Exception as error:  # the project's code: any error is the message
-        return f"src/{__package__}/model/: build_model() failed: {type(error).__name__}: {error}"
+        return f"{MODEL_DIR}: build_model() failed: {type(error).__name__}: {error}"
     return None
 
 

@@ -2,7 +2,9 @@
 
 Project-owned: change anything here; `copier update` never overwrites this package.
 The platform code only relies on PROBLEM_TYPE, FEATURES, LABEL, ID_COLUMN, SCORE_COLUMN,
-PARAMS and build_model, and on `sample_data.generate` for `source.type: sample`.
+PARAMS and build_model; on an optional `log_model` (see platform/tracking.py: log_model,
+the default); on `requirements.txt`, the model's own libraries; and on
+`sample_data.generate` for `source.type: sample`.
 """
 
 from .spec import (

@@ -7,13 +7,19 @@ must have passed, or the task stops with one line naming the table, the version 
 failed expectations, before it writes anything. An explicit `--allow-unvalidated` lets a
 person go on with intent; the task logs it and records `overridden` with its output.
 (ADR 0010.)
+
+A version reached from a validated one only through commits that change no row
+(OPTIMIZE, VACUUM) holds the validated rows, and counts as validated: Databricks runs
+those commits on its own (predictive optimization, auto compaction), between a job's
+validate and its later tasks.
 """
 
 from __future__ import annotations
 
 import logging
 
-from pyspark.sql import SparkSession
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from .runner import TaskContext, TaskFailed
@@ -22,15 +28,45 @@ from .tables import resolve
 log = logging.getLogger(__name__)
 
 PASSED, OVERRIDDEN = "passed", "overridden"
+# Delta operations that rewrite files or record maintenance without changing a row.
+DATA_NEUTRAL = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
+
+
+def same_rows(spark: SparkSession, table: str, version: int) -> list[int]:
+    """`version` and the earlier versions that hold the same rows, newest first: back
+    through data-neutral commits to the last commit that changed data."""
+    history = (
+        DeltaTable.forName(spark, resolve(table))
+        .history()
+        .where(F.col("version") <= int(version))
+        .select("version", "operation")
+        .orderBy(F.desc("version"))
+        .collect()
+    )
+    versions = []
+    for commit in history:
+        versions.append(commit["version"])
+        if commit["operation"] not in DATA_NEUTRAL:
+            break
+    return versions or [int(version)]
 
 
 def status(spark: SparkSession, results: str, table: str, version: int) -> tuple[str, list[str]]:
-    """("passed" | "failed" | "missing", failed expectations) of the version's latest run."""
+    """("passed" | "failed" | "missing", failed expectations) of the latest validation of
+    the version's rows: of the version itself, or of the version its rows are from."""
     if not spark.catalog.tableExists(resolve(results)):
         return "missing", []
     rows = spark.read.table(resolve(results))
     if "delta_version" not in rows.columns:  # recorded before versions were
         return "missing", []
+    for candidate in same_rows(spark, table, version):
+        found, failed = _status_of(rows, table, candidate)
+        if found != "missing":
+            return found, failed
+    return "missing", []
+
+
+def _status_of(rows: DataFrame, table: str, version: int) -> tuple[str, list[str]]:
     runs = rows.where((F.col("table_name") == table) & (F.col("delta_version") == int(version)))
     latest = runs.orderBy(F.col("run_time").desc()).select("run_id").limit(1).collect()
     if not latest:

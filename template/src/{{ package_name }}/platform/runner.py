@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -79,6 +80,9 @@ def configure_logging() -> None:
     )
     # py4j logs every gateway call at INFO.
     logging.getLogger("py4j").setLevel(logging.WARNING)
+    # MLflow draws a progress bar for every artifact download (each model load): in a
+    # job's log that is a screen of carriage returns per task. Set it to true to keep it.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def run_task(name: str, task: Task, context: TaskContext) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
+from mlflow.models.model import ModelInfo
 
 from .config import Config
 from .spark import local_dir
@@ -38,24 +39,38 @@ def model_requirements(estimator: object) -> list[str]:
     return sorted(f"{name}=={importlib.metadata.version(name)}" for name in names)
 
 
-def sklearn_log_options(estimator: object) -> dict[str, Any]:
-    """Keyword arguments for `mlflow.sklearn.log_model`/`save_model` of `estimator`.
+def log_model(estimator: object, *, predict_fn: str, **options: Any) -> ModelInfo:
+    """The default way to log the project's model: MLflow's scikit-learn flavour.
 
-    Pinned requirements (above) and, where MLflow saves with skops (newer MLflow, off
-    Databricks), the estimator's own types as trusted for loading. Without them skops
-    refuses to load, for example, a HistGradientBoostingClassifier. The list comes from
-    the object trained in this process, never from a file, so it trusts nothing more
-    than the code that just ran.
+    `model/` may define its own `log_model` with this signature (another flavour, a
+    wrapper); train calls it with the keyword arguments every `mlflow.<flavour>.log_model`
+    takes (name, signature, input_example, pip_requirements, metadata), and with
+    `predict_fn`, the method the model's pyfunc `predict` must call for its problem type.
+
+    Where MLflow saves with skops (newer MLflow, off Databricks), the estimator's own types
+    are trusted for loading. Without them skops refuses to load, for example, a
+    HistGradientBoostingClassifier. The list comes from the object trained in this
+    process, never from a file, so it trusts nothing more than the code that just ran.
     """
-    options: dict[str, Any] = {"pip_requirements": model_requirements(estimator)}
+    return mlflow.sklearn.log_model(
+        estimator, pyfunc_predict_fn=predict_fn, **options, **skops_options(estimator)
+    )
+
+
+def skops_options(estimator: object) -> dict[str, Any]:
+    """`skops_trusted_types` for logging or saving `estimator`, where MLflow takes it."""
     if "skops_trusted_types" not in inspect.signature(mlflow.sklearn.log_model).parameters:
-        return options  # an MLflow that never saves with skops (e.g. 3.0 on Runtime 17.3)
+        return {}  # an MLflow that never saves with skops (e.g. 3.0 on Runtime 17.3)
     try:
         import skops.io
     except ImportError:  # mlflow-skinny without skops saves with cloudpickle
-        return options
-    options["skops_trusted_types"] = skops.io.get_untrusted_types(data=skops.io.dumps(estimator))
-    return options
+        return {}
+    return {"skops_trusted_types": skops.io.get_untrusted_types(data=skops.io.dumps(estimator))}
+
+
+def register(uri: str, name: str) -> str:
+    """Register the logged model at `uri` as a new version of `name`; the version."""
+    return str(mlflow.register_model(uri, name).version)
 
 
 def _local_uri(uri: str) -> str:

@@ -20,14 +20,13 @@ import mlflow
 import pandas as pd
 
 from .. import model
-from ..platform import problems, tracking
+from ..platform import contract, problems, tracking
 from ..platform.config import Evaluation
 from ..platform.datasets import current_version, is_holdout, read_version
 from ..platform.gate import require_passed
 from ..platform.runner import TaskContext, TaskFailed, entry_point
 from ..platform.scoring import model_classes
 from ..platform.tables import append_rows
-from .train import MODEL_DIR, model_problem
 
 
 def decide(
@@ -63,7 +62,7 @@ def outputs(uri: str, features: pd.DataFrame, problem: problems.Problem, thresho
 
 def run(context: TaskContext) -> dict[str, Any]:
     config, rule = context.config, context.config.env.evaluation
-    problem, metric = model_problem(context)
+    problem, metric = contract.problem_and_metric(model, context.config)
     threshold = config.env.inference.threshold
     client = tracking.configure(config)
     name = config.model_name
@@ -90,7 +89,7 @@ def run(context: TaskContext) -> dict[str, Any]:
         try:
             return problems.evaluate(metric, label, outputs(uri, features, problem, threshold))
         except problems.ProblemError as error:  # e.g. a champion of another problem type
-            where = f"{uri} (PROBLEM_TYPE '{problem.name}' in {MODEL_DIR})"
+            where = f"{uri} (PROBLEM_TYPE '{problem.name}' in {contract.MODEL_DIR})"
             raise TaskFailed(f"{where}: {error}") from None
 
     candidate_score = measure(candidate.source)

@@ -14,13 +14,12 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from .. import model
-from ..platform import tracking
+from ..platform import contract, tracking
 from ..platform.datasets import batch_id, current_version, read_version
 from ..platform.gate import require_passed
 from ..platform.runner import TaskContext, TaskFailed, entry_point
 from ..platform.scoring import PREDICTION, score
 from ..platform.tables import ensure_schema, resolve
-from .train import model_problem
 
 
 def check_schema(df: DataFrame, required: list[str], source: str) -> None:
@@ -44,7 +43,7 @@ def run(context: TaskContext) -> dict[str, Any]:
     check_schema(df, [model.ID_COLUMN, *model.FEATURES], f"{source} v{version}")
 
     uri = f"models:/{name}@{tracking.CHAMPION}"
-    problem, _ = model_problem(context)
+    problem, _ = contract.problem_and_metric(model, context.config)
     threshold = config.env.inference.threshold
     scored = score(df, uri, model.ID_COLUMN, model.FEATURES, model.SCORE_COLUMN, problem, threshold)
     predictions = scored.select(

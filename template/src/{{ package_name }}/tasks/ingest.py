@@ -19,6 +19,7 @@ from delta.tables import DeltaTable
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
+from ..platform import contract
 from ..platform.config import Config
 from ..platform.datasets import current_version
 from ..platform.runner import TaskContext, TaskFailed, entry_point
@@ -32,14 +33,14 @@ def sample_generator(where: Path) -> ModuleType:
     Imported only for `source.type: sample`: a project that reads its own data may
     delete it.
     """
-    package = __package__.split(".")[0]
+    module = f"{contract.MODEL_PACKAGE}.sample_data"
     try:
-        return importlib.import_module(f"{package}.model.sample_data")
+        return importlib.import_module(module)
     except ModuleNotFoundError as error:
-        if error.name != f"{package}.model.sample_data":
+        if error.name != module:
             raise
         raise TaskFailed(
-            f"{where}: source.type: 'sample' needs src/{package}/model/sample_data.py "
+            f"{where}: source.type: 'sample' needs {contract.MODEL_DIR}sample_data.py "
             "(the example's generator), which is gone; point source at a table or a file"
         ) from None
 

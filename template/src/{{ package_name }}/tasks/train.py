@@ -1,7 +1,8 @@
 """train: fit the project's model, log it to MLflow and register a new version.
 
 The run and the version carry lineage tags: git commit, package and template version,
-source table with its Delta version, and row count.
+source table with its Delta version, and row count. The run also keeps the training
+rows' profile, which monitor compares batches with.
 """
 
 from __future__ import annotations
@@ -11,28 +12,15 @@ from typing import Any
 import mlflow
 import pandas as pd
 from mlflow.models import infer_signature
+from pyspark.sql import DataFrame
 
 from .. import __version__, model
-from ..platform import problems, tracking
+from ..platform import contract, problems, profiles, tracking
 from ..platform.datasets import current_version, is_holdout, missing_columns, read_version
 from ..platform.gate import require_passed
 from ..platform.lineage import git_commit, template_version
 from ..platform.runner import TaskContext, TaskFailed, entry_point
-from ..platform.scoring import CLASSES_KEY
-
-MODEL_DIR = f"src/{__package__.split('.')[0]}/model/"
-
-
-def model_problem(context: TaskContext) -> tuple[problems.Problem, problems.Metric]:
-    """The model's problem type and the configured metric, or one line on what to change."""
-    try:
-        problem = problems.of_model(model)
-    except problems.ProblemError as error:
-        raise TaskFailed(f"{MODEL_DIR}: {error}") from None
-    try:
-        return problem, problem.metric(context.config.env.evaluation.metric)
-    except problems.ProblemError as error:
-        raise TaskFailed(f"{context.config.env_file}: {error}") from None
+from ..platform.scoring import CLASSES_KEY, PREDICTION
 
 
 def signature_example(features: pd.DataFrame) -> pd.DataFrame:
@@ -46,9 +34,41 @@ def signature_example(features: pd.DataFrame) -> pd.DataFrame:
     return example.astype({column: "float64" for column in integers})
 
 
+def check_logged(
+    uri: str, example: pd.DataFrame, problem: problems.Problem, classes: list, threshold: float
+) -> None:
+    """The logged model, loaded as scoring loads it, scores the example as its type says.
+
+    Checked before the version is registered: a `log_model` that wraps the model, or
+    drops the metadata it was given, would otherwise fail only when infer runs.
+    """
+    loaded = mlflow.pyfunc.load_model(uri)
+    where = f"{contract.MODEL_DIR} (log_model, PROBLEM_TYPE '{problem.name}')"
+    if (loaded.metadata.metadata or {}).get(CLASSES_KEY) != classes:
+        raise TaskFailed(f"{where}: the logged model lacks the metadata it was given")
+    try:
+        problem.outputs(loaded.predict(example), classes, threshold)
+    except problems.ProblemError as error:
+        raise TaskFailed(f"{where}: the logged model's predict: {error}") from None
+
+
+def reference_profile(
+    context: TaskContext, rows: DataFrame, outputs: problems.Outputs
+) -> profiles.Profile:
+    """What monitor compares batches with: the training rows' features and the model's
+    score and prediction on them (profiles.py), kept with the version it registers."""
+    bins = context.config.env.monitoring.bins
+    scored = pd.DataFrame({profiles.SCORE: outputs.score, PREDICTION: outputs.prediction})
+    return {
+        "features": profiles.build(rows, model.FEATURES, bins),
+        "outputs": profiles.build(context.spark.createDataFrame(scored), list(scored), bins),
+    }
+
+
 def run(context: TaskContext) -> dict[str, Any]:
     config = context.config
-    problem, metric = model_problem(context)
+    problem, metric = contract.problem_and_metric(model, context.config)
+    requirements = contract.requirements(model)
     client = tracking.configure(config)
     table = config.env.tables.features
     delta_version = current_version(context.spark, table)
@@ -58,7 +78,7 @@ def run(context: TaskContext) -> dict[str, Any]:
     if missing:
         raise TaskFailed(
             f"{table} v{delta_version} lacks {', '.join(missing)}, which the model "
-            f"({MODEL_DIR}) uses: add them to the source, or "
+            f"({contract.MODEL_DIR}) uses: add them to the source, or "
             "change the model's features"
         )
     train = df.where(~is_holdout(model.ID_COLUMN, config.env.evaluation.holdout_percent))
@@ -75,13 +95,13 @@ def run(context: TaskContext) -> dict[str, Any]:
     predict = getattr(estimator, problem.predict_fn, None)
     if predict is None:
         raise TaskFailed(
-            f"{MODEL_DIR}: the model has no {problem.predict_fn}(), which a "
+            f"{contract.MODEL_DIR}: the model has no {problem.predict_fn}(), which a "
             f"{problem.name} model needs: change build_model or PROBLEM_TYPE"
         )
     try:
         outputs = problem.outputs(predict(features), classes, config.env.inference.threshold)
     except problems.ProblemError as error:
-        raise TaskFailed(f"{MODEL_DIR} (PROBLEM_TYPE '{problem.name}'): {error}") from None
+        raise TaskFailed(f"{contract.MODEL_DIR} (PROBLEM_TYPE '{problem.name}'): {error}") from None
     lineage = {
         "git_commit": git_commit(config.conf_dir),
         "package_version": __version__,
@@ -96,19 +116,21 @@ def run(context: TaskContext) -> dict[str, Any]:
         mlflow.log_params(model.PARAMS)
         rule = config.env.evaluation.metric
         mlflow.log_metric(f"train_{rule}", problems.evaluate(metric, label, outputs))
+        mlflow.log_dict(reference_profile(context, train, outputs), profiles.ARTIFACT)
         example = signature_example(features)
-        info = mlflow.sklearn.log_model(
+        # The project's own logging (model/log_model), or MLflow's scikit-learn flavour.
+        log_model = getattr(model, "log_model", None) or tracking.log_model
+        info = log_model(
             estimator,
+            predict_fn=problem.predict_fn,
             name="model",
             signature=infer_signature(example, predict(example)),
             input_example=example,
-            registered_model_name=config.model_name,
-            **tracking.sklearn_log_options(estimator),
-            # What scoring reads: probabilities for classifiers, values for regression.
-            pyfunc_predict_fn=problem.predict_fn,
+            pip_requirements=contract.merge(requirements, tracking.model_requirements(estimator)),
             metadata={"problem_type": problem.name, CLASSES_KEY: classes},
         )
-    version = str(info.registered_model_version)
+        check_logged(info.model_uri, example, problem, classes, config.env.inference.threshold)
+    version = tracking.register(info.model_uri, config.model_name)
     for key, value in lineage.items():
         client.set_model_version_tag(config.model_name, version, key, value)
     return {

@@ -91,7 +91,12 @@ def run_suite(df: DataFrame, suite: gx.ExpectationSuite) -> list[dict[str, Any]]
     batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
         batch_parameters={"dataframe": df}
     )
-    outcome = batch.validate(suite)
+    try:
+        outcome = batch.validate(suite)
+    finally:
+        # GX caches the DataFrame for its many passes and never releases it: on a job
+        # cluster the whole version would stay in executor memory for later tasks.
+        df.unpersist()
     rows = []
     for result in outcome.results:
         config = result.expectation_config

@@ -1,33 +1,28 @@
-"""Drift of each column between a reference and a current DataFrame, computed in Spark.
+"""Drift of each column of a current DataFrame against a reference profile.
 
-PSI compares the share of rows per bucket: numeric columns are cut at the reference's
-quantiles, categorical columns bucket by value. The KS statistic is the largest gap
-between the two empirical CDFs of a numeric column, evaluated at the quantiles of both
-samples (`KS_POINTS` per side), so its error is at most the probability mass between two
-neighbouring cut points (about 1 / KS_POINTS). Three passes over the data (quantiles of
-each side, then one grouped count) and only per-bucket counts reach the driver.
+The reference is a profile (platform/profiles.py): the training data's row counts per
+bucket, stored with the model version when it was registered. PSI compares the share of
+rows per bucket: numeric columns are cut at the reference's deciles (`bins`), other
+columns bucket by value. The KS statistic is the largest gap between the two empirical
+CDFs of a numeric column, evaluated at the reference's quantiles (`KS_POINTS`), so its
+error is at most the probability mass between two neighbouring cut points (about
+1 / KS_POINTS). One pass over the current data; only per-bucket counts reach the driver.
 """
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
-from pyspark.ml.feature import Bucketizer
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
+
+from ..platform import profiles
+from ..platform.profiles import NULL_BUCKET, Profile
 
 EPSILON = 1e-4  # floor for an empty bucket's share, so that PSI stays finite
-KS_POINTS = 200
-RELATIVE_ERROR = 1e-3  # of Spark's approximate quantiles
-NULL_BUCKET = "<null>"
-_SIDE = "_drift_side"
 
 
 @dataclass(frozen=True)
@@ -60,71 +55,6 @@ def ks_statistic(reference_counts: Sequence[int], current_counts: Sequence[int])
     if r[-1] == 0 or c[-1] == 0:
         return 0.0
     return float(np.max(np.abs(r / r[-1] - c / c[-1])))
-
-
-def split_kinds(df: DataFrame, columns: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Numeric columns (ints, floats, decimals) and the rest, which count as categories."""
-    numeric = [c for c in columns if isinstance(df.schema[c].dataType, T.NumericType)]
-    return numeric, [c for c in columns if c not in numeric]
-
-
-def _prepare(df: DataFrame, numeric: list[str], categorical: list[str]) -> DataFrame:
-    return df.select(
-        *[F.col(c).cast("double").alias(c) for c in numeric],
-        *[F.col(c).cast("string").alias(c) for c in categorical],
-    )
-
-
-def _quantiles(df: DataFrame, numeric: list[str], probabilities: list[float]):
-    if not numeric:
-        return {}
-    values = df.approxQuantile(numeric, probabilities, RELATIVE_ERROR)
-    # An empty (or all-null) column has no quantiles: an empty mapping.
-    return {
-        column: dict(zip(probabilities, v, strict=True)) if len(v) == len(probabilities) else {}
-        for column, v in zip(numeric, values, strict=True)
-    }
-
-
-def _bucket_counts(
-    both: DataFrame, splits: dict[str, list[float]], categorical: list[str]
-) -> dict[tuple[int, str], dict[str, int]]:
-    """{(side, column): {bucket: rows}}; numeric buckets are indexes into the splits."""
-    numeric = list(splits)
-    bucketed = both
-    if numeric:
-        # Bucketizer keeps NaN in an extra last bucket; nulls become NaN to land there too.
-        bucketed = both.select(
-            _SIDE,
-            *categorical,
-            *[F.coalesce(F.col(c), F.lit(math.nan)).alias(c) for c in numeric],
-        )
-        bucketed = Bucketizer(
-            splitsArray=[[-math.inf, *splits[c], math.inf] for c in numeric],
-            inputCols=numeric,
-            outputCols=[f"_bucket_{i}" for i in range(len(numeric))],
-            handleInvalid="keep",
-        ).transform(bucketed)
-    pairs = [
-        F.struct(
-            F.lit(c).alias("column"),
-            F.col(f"_bucket_{i}").cast("int").cast("string").alias("bucket"),
-        )
-        for i, c in enumerate(numeric)
-    ] + [
-        F.struct(F.lit(c).alias("column"), F.coalesce(F.col(c), F.lit(NULL_BUCKET)).alias("bucket"))
-        for c in categorical
-    ]
-    rows = (
-        bucketed.select(_SIDE, F.explode(F.array(*pairs)).alias("pair"))
-        .groupBy(_SIDE, "pair.column", "pair.bucket")
-        .count()
-        .collect()
-    )
-    counts: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
-    for row in rows:
-        counts[(row[_SIDE], row["column"])][row["bucket"]] = row["count"]
-    return counts
 
 
 def _shares(counts: list[int]) -> tuple[float, ...]:
@@ -184,33 +114,31 @@ def _categorical(column: str, ref: dict, cur: dict) -> ColumnDrift:
     )
 
 
+def compare_to(profile: Profile, current: DataFrame, columns: Sequence[str]) -> list[ColumnDrift]:
+    """PSI for every column and KS for the numeric ones, current against the profile."""
+    lacking = [c for c in columns if c not in profile["columns"]]
+    if lacking:
+        raise ValueError(
+            f"the reference profile lacks {', '.join(lacking)} (a model trained without "
+            "it): train and promote a new version"
+        )
+    missing = [c for c in columns if c not in current.columns]
+    if missing:
+        raise ValueError(f"drift columns missing from the data: {', '.join(missing)}")
+    reference = {c: profile["columns"][c] for c in columns}
+    splits = {c: r["splits"] for c, r in reference.items() if r["kind"] == profiles.NUMERIC}
+    categorical = [c for c in columns if c not in splits]
+    counts = profiles.count(current, splits, categorical)
+    return [
+        _numeric(c, r["edges"], r["splits"], r["counts"], counts[c])
+        if c in splits
+        else _categorical(c, r["counts"], counts[c])
+        for c, r in reference.items()
+    ]
+
+
 def compare(
     reference: DataFrame, current: DataFrame, columns: Sequence[str], bins: int = 10
 ) -> list[ColumnDrift]:
-    """PSI for every column and KS for the numeric ones, current against reference."""
-    missing = [c for c in columns if c not in reference.columns or c not in current.columns]
-    if missing:
-        raise ValueError(f"drift columns missing from the data: {', '.join(missing)}")
-    numeric, categorical = split_kinds(reference, columns)
-    ref, cur = _prepare(reference, numeric, categorical), _prepare(current, numeric, categorical)
-    coarse = [i / bins for i in range(1, bins)]
-    fine = [i / KS_POINTS for i in range(1, KS_POINTS)]
-    probabilities = sorted(set(coarse) | set(fine))
-    ref_quantiles = _quantiles(ref, numeric, probabilities)
-    cur_quantiles = _quantiles(cur, numeric, probabilities)
-    edges, splits = {}, {}
-    for c in numeric:
-        if not ref_quantiles[c]:
-            raise ValueError(f"reference column '{c}' has no values to cut buckets from")
-        edges[c] = sorted({ref_quantiles[c][p] for p in coarse})
-        splits[c] = sorted({*ref_quantiles[c].values(), *cur_quantiles[c].values()})
-    both = ref.withColumn(_SIDE, F.lit(0)).unionByName(cur.withColumn(_SIDE, F.lit(1)))
-    counts = _bucket_counts(both, splits, categorical)
-    results = []
-    for c in columns:
-        ref_counts, cur_counts = counts.get((0, c), {}), counts.get((1, c), {})
-        if c in splits:
-            results.append(_numeric(c, edges[c], splits[c], ref_counts, cur_counts))
-        else:
-            results.append(_categorical(c, ref_counts, cur_counts))
-    return results
+    """`compare_to` the profile of a reference DataFrame."""
+    return compare_to(profiles.build(reference, columns, bins), current, columns)

@@ -1,0 +1,118 @@
+"""The model contract as the platform reads it: where the project's model lives, its
+problem type and metric, and the libraries it needs.
+
+The project's `model/` package is the contract (project-owned). Tasks read it through
+here, so a mistake in it stops the task with one line naming the file to change, before
+anything is registered or written. The model package is passed in, not imported here:
+the CLI imports this module before it builds the model, to report a broken model as
+one line.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import ModuleType
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from . import problems
+from .config import Config
+from .runner import TaskFailed
+
+PACKAGE = __package__.split(".")[0]
+MODEL_PACKAGE = f"{PACKAGE}.model"
+MODEL_DIR = f"src/{PACKAGE}/model/"
+# The model's own libraries, one per line as pip reads them. hatch_build.py declares
+# them in the wheel (so job clusters install them); train pins them in the logged model.
+REQUIREMENTS = "requirements.txt"
+
+
+def problem_and_metric(
+    model: ModuleType, config: Config
+) -> tuple[problems.Problem, problems.Metric]:
+    """The model's problem type and the configured metric, or one line on what to change."""
+    try:
+        problem = problems.of_model(model)
+    except problems.ProblemError as error:
+        raise TaskFailed(f"{MODEL_DIR}: {error}") from None
+    try:
+        return problem, problem.metric(config.env.evaluation.metric)
+    except problems.ProblemError as error:
+        raise TaskFailed(f"{config.env_file}: {error}") from None
+
+
+class RequirementsError(ValueError):
+    """A line of the requirements file that cannot be pinned (one line, with its number)."""
+
+
+def installed_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def pin(
+    lines: Iterable[str], installed: Callable[[str], str | None] = installed_version
+) -> list[str]:
+    """Each requirement pinned to the version this process runs, as `name==version`.
+
+    The logged model must be rebuilt with the libraries it was trained with, so a
+    requirement that is not installed here, or installed at a version outside its
+    specifier, is refused: the file and the environment disagree. Requirements whose
+    environment marker does not apply here are left out.
+    """
+    pinned = []
+    for number, line in enumerate(lines, 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        if text.startswith("-"):
+            raise RequirementsError(
+                f"line {number}: '{text}': pip options cannot be declared in a wheel; "
+                "list requirements only"
+            )
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as error:
+            raise RequirementsError(
+                f"line {number}: '{text}' is not a requirement: {error}"
+            ) from None
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        version = installed(requirement.name)
+        if version is None:
+            raise RequirementsError(
+                f"line {number}: {requirement.name} is not installed here: "
+                "run `make setup` so that the model is trained with it"
+            )
+        if not requirement.specifier.contains(version, prereleases=True):
+            raise RequirementsError(
+                f"line {number}: {requirement.name} {version} is installed, outside "
+                f"'{requirement.specifier}': run `make setup`, or change the line"
+            )
+        pinned.append(f"{requirement.name}=={version}")
+    return pinned
+
+
+def requirements(model: ModuleType) -> list[str]:
+    """The model's requirements file, pinned; none if the project deleted the file."""
+    path = Path(model.__file__).with_name(REQUIREMENTS)
+    if not path.is_file():
+        return []
+    try:
+        return pin(path.read_text(encoding="utf-8").splitlines())
+    except RequirementsError as error:
+        raise TaskFailed(f"{MODEL_DIR}{REQUIREMENTS} {error}") from None
+
+
+def merge(*groups: Iterable[str]) -> list[str]:
+    """Pinned requirements, one per distribution (the first group's pin wins)."""
+    merged: dict[str, str] = {}
+    for group in groups:
+        for line in group:
+            merged.setdefault(canonicalize_name(Requirement(line).name), line)
+    return sorted(merged.values())
