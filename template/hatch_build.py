@@ -12,15 +12,16 @@ trained from are written into the wheel as `<package>/_build_info.json` at build
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatchling.metadata.plugin.interface import MetadataHookInterface
-from packaging.requirements import InvalidRequirement, Requirement
 
 UNKNOWN = "unknown"
 
@@ -44,30 +45,28 @@ def template_version(root: Path) -> str:
     return match.group(1) if match else UNKNOWN
 
 
-def requirements(root: Path, name: str) -> list[str]:
-    """The requirements file's lines as pip reads them; none if the project deleted it."""
-    path = root / name
-    if not path.is_file():
-        return []
-    found = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        text = line.split("#", 1)[0].strip()
-        if not text:
-            continue
-        try:
-            if text.startswith("-"):
-                raise InvalidRequirement("pip options cannot be declared in a wheel")
-            found.append(str(Requirement(text)))
-        except InvalidRequirement as error:
-            raise ValueError(f"{name}:{number}: '{text}' is not a requirement: {error}") from None
-    return found
+def load_rules(path: Path) -> ModuleType:
+    """The package's own rule for requirement lines (platform/requirements.py), loaded by
+    its path: the build runs before the package is importable."""
+    spec = importlib.util.spec_from_file_location("requirement_rules", path)
+    rules = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rules)
+    return rules
 
 
 class DependenciesMetadataHook(MetadataHookInterface):
     PLUGIN_NAME = "custom"
 
     def update(self, metadata: dict) -> None:
-        model = requirements(Path(self.root), self.config["model-requirements"])
+        root, name = Path(self.root), self.config["model-requirements"]
+        model = []
+        if (root / name).is_file():  # a project may delete it
+            rules = load_rules(root / self.config["requirement-rules"])
+            lines = (root / name).read_text(encoding="utf-8").splitlines()
+            try:
+                model = [str(requirement) for _, requirement in rules.parse(lines)]
+            except rules.RequirementsError as error:
+                raise ValueError(f"{name} {error}") from None
         metadata["dependencies"] = [*self.config["platform-dependencies"], *model]
 
 

@@ -169,9 +169,10 @@ def test_the_models_requirements_file_is_declared_by_the_wheel(
     requirements.write_text("lightgbm>=4\n--index-url https://example.com\n")
     result = _build_wheel(project, tmp_path / "broken")
     assert result.returncode != 0
-    assert "src/churn_model/model/requirements.txt:2: '--index-url https://example.com'" in (
-        result.stdout + result.stderr
-    )
+    assert (
+        "src/churn_model/model/requirements.txt line 2: '--index-url https://example.com': "
+        "pip options cannot be declared in a wheel"
+    ) in result.stdout + result.stderr
 
 
 def _tree(markdown: str) -> dict[str, str]:

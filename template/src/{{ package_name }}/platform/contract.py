@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from . import problems
 from .config import Config
+from .requirements import RequirementsError, parse
 from .runner import TaskFailed
 
 PACKAGE = __package__.split(".")[0]
@@ -44,10 +45,6 @@ def problem_and_metric(
         raise TaskFailed(f"{config.env_file}: {error}") from None
 
 
-class RequirementsError(ValueError):
-    """A line of the requirements file that cannot be pinned (one line, with its number)."""
-
-
 def installed_version(name: str) -> str | None:
     try:
         return importlib.metadata.version(name)
@@ -66,21 +63,7 @@ def pin(
     environment marker does not apply here are left out.
     """
     pinned = []
-    for number, line in enumerate(lines, 1):
-        text = line.split("#", 1)[0].strip()
-        if not text:
-            continue
-        if text.startswith("-"):
-            raise RequirementsError(
-                f"line {number}: '{text}': pip options cannot be declared in a wheel; "
-                "list requirements only"
-            )
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement as error:
-            raise RequirementsError(
-                f"line {number}: '{text}' is not a requirement: {error}"
-            ) from None
+    for number, requirement in parse(lines):
         if requirement.marker is not None and not requirement.marker.evaluate():
             continue
         version = installed(requirement.name)
