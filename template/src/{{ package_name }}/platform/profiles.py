@@ -24,6 +24,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from .scoring import PREDICTION
+
 KS_POINTS = 200
 RELATIVE_ERROR = 1e-3  # of Spark's approximate quantiles
 NULL_BUCKET = "<null>"
@@ -120,3 +122,12 @@ def build(df: DataFrame, columns: Sequence[str], bins: int = 10) -> Profile:
         else:
             profiled[column] = {"kind": CATEGORICAL, "counts": counts[column]}
     return {"bins": bins, "columns": profiled}
+
+
+def of_model(rows: DataFrame, features: Sequence[str], scored: DataFrame, bins: int) -> Profile:
+    """The profile stored as ARTIFACT: `features` of the training rows, and the model's
+    score and prediction on them (`scored`: columns SCORE and scoring.PREDICTION)."""
+    return {
+        "features": build(rows, features, bins),
+        "outputs": build(scored, [SCORE, PREDICTION], bins),
+    }

@@ -57,12 +57,9 @@ def reference_profile(
 ) -> profiles.Profile:
     """What monitor compares batches with: the training rows' features and the model's
     score and prediction on them (profiles.py), kept with the version it registers."""
-    bins = context.config.env.monitoring.bins
     scored = pd.DataFrame({profiles.SCORE: outputs.score, PREDICTION: outputs.prediction})
-    return {
-        "features": profiles.build(rows, model.FEATURES, bins),
-        "outputs": profiles.build(context.spark.createDataFrame(scored), list(scored), bins),
-    }
+    scored = context.spark.createDataFrame(scored)
+    return profiles.of_model(rows, model.FEATURES, scored, context.config.env.monitoring.bins)
 
 
 def run(context: TaskContext) -> dict[str, Any]:
