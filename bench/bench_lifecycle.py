@@ -97,7 +97,7 @@ def main() -> None:
     from churn_model import cli, model
     from churn_model.model import sample_data
     from churn_model.monitoring import drift
-    from churn_model.platform import tracking
+    from churn_model.platform import problems, tracking
     from churn_model.platform.config import load_config
     from churn_model.platform.scoring import score
     from churn_model.platform.spark import local_spark
@@ -105,6 +105,7 @@ def main() -> None:
     from pyspark.sql import types as T
 
     spark = local_spark(tmp / "local", app_name="bench")
+    problem = problems.of_model(model)
     for task in ("ingest", "validate", "train", "evaluate", "promote"):
         if cli.main([task, "--env", "local"]) != 0:
             sys.exit(f"setup task {task} failed")
@@ -133,7 +134,7 @@ def main() -> None:
             ours = best_of(
                 args.runs,
                 lambda f=frame, u=uri: noop(
-                    score(f, u, model.ID_COLUMN, model.FEATURES, model.SCORE_COLUMN)
+                    score(f, u, model.ID_COLUMN, model.FEATURES, model.SCORE_COLUMN, problem, 0.5)
                 ),
             )
             udf = mlflow.pyfunc.spark_udf(

@@ -450,7 +450,6 @@ def test_renaming_through_an_update_is_refused(template_repo, tmp_path) -> None:
 
 
 ENVS = ("dev", "staging", "prod")
-MONITOR_TESTS = "tests/unit/test_monitor.py"  # they run the monitor task on the project's conf
 
 
 @pytest.mark.parametrize("monitoring", [False, True], ids=["switch-off", "switch-on"])
@@ -484,16 +483,10 @@ def test_switching_monitoring_leaves_a_consistent_project(
         assert inference == ["validate", "infer", "monitor"][: 3 if monitoring else 2], env
         for workflow in workflows.values():  # no task calls an entry point that is gone
             assert {t["entry_point"] for t in workflow["tasks"]} <= set(scripts), env
-    if monitoring:  # the monitor that arrived runs (its own tests) on the project's conf/
+    if monitoring:  # the monitor that arrived runs, on the project's conf/ (`make run`)
         env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
-        suite = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", MONITOR_TESTS],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert suite.returncode == 0, suite.stdout[-3000:] + suite.stderr[-3000:]
+        make(project, env, "run")
+        assert list((tmp_path / "local" / "reports").glob("drift-*.html"))
 
 
 LOAD_CONFIG = (
@@ -507,16 +500,17 @@ def python_in(project: Path, env: dict[str, str], code: str) -> subprocess.Compl
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
 
 
-def run_pipeline(project: Path, env: dict[str, str]) -> None:
-    """What `make run` runs (the generated Makefile's target), with this environment."""
-    run = subprocess.run(
-        [sys.executable, "-m", "churn_model", "pipeline", "--env", "local"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+def make(project: Path, env: dict[str, str], target: str) -> None:
+    """A target of the generated Makefile, as the data scientist types it."""
+    command = ["make", target, f"PY={sys.executable}"]
+    run = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, f"make {target}:\n" + run.stdout[-3000:] + run.stderr[-3000:]
+
+
+def run_and_test(project: Path, env: dict[str, str]) -> None:
+    """After a data scientist's change: the pipeline on their model, then their suite."""
+    make(project, env, "run")
+    make(project, env, "test")
 
 
 def replace_build_model(project: Path, code: str) -> Path:
@@ -556,7 +550,7 @@ def test_a_swapped_estimator_survives_the_update_and_runs_the_pipeline(
     assert "HistGradientBoostingClassifier" in spec.read_text()
     # `make run`: the whole local pipeline, scoring and monitoring included, on this model.
     env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
-    run_pipeline(project, env)
+    run_and_test(project, env)
 
 
 # The third first change: the source becomes a table of the team's, with a new column
@@ -602,7 +596,7 @@ def test_a_new_feature_from_a_source_table_survives_the_update_and_runs(
 
     assert (result.status, result.conflicts) == ("updated", [])
     assert "days_since_login" in spec.read_text() and source in local.read_text()
-    run_pipeline(project, env)
+    run_and_test(project, env)
     # The model was trained on, and scored with, the new feature.
     show = (
         "import mlflow; from churn_model.platform import tracking;"
@@ -650,7 +644,7 @@ def test_a_regression_model_survives_the_update_and_runs_the_pipeline(
     assert (result.status, result.conflicts) == ("updated", [])
     assert "Ridge" in spec.read_text() and "metric: rmse" in local.read_text()
     env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
-    run_pipeline(project, env)
+    run_and_test(project, env)
     # Trained, gated and scored as a regression: values, not class-1 probabilities.
     show = (
         f"{LOAD_CONFIG} from churn_model.platform.spark import get_spark;"

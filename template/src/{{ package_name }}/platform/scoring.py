@@ -25,7 +25,7 @@ import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-from .problems import BINARY, PROBLEMS, Problem
+from .problems import PROBLEMS, Problem
 
 BATCH_ROWS = 100_000
 PREDICTION = "prediction"
@@ -98,13 +98,14 @@ def score(
     id_column: str,
     features: Sequence[str],
     output: str,
-    problem: Problem = PROBLEMS[BINARY],
-    threshold: float = 0.5,
+    problem: Problem,
+    threshold: float,
     batch_rows: int = BATCH_ROWS,
 ) -> DataFrame:
     """`id_column`, the model's score as `output` and its `prediction`, for every row.
 
-    What score and prediction are follows `problem`; `threshold` is the binary decision's.
+    What score and prediction are follows `problem`; `threshold` is the binary decision's
+    (no defaults: the caller passes the model's type and the configured threshold).
     """
     from mlflow.pyfunc.spark_model_cache import SparkModelCache
 

@@ -68,6 +68,9 @@ def local_spark(root: Path, app_name: str = "mlops", cores: str = "*") -> SparkS
         .config("spark.sql.session.timeZone", "UTC")
         # Small local data: a few shuffle partitions beat the default 200.
         .config("spark.sql.shuffle.partitions", "8")
+        # Delta replays a table's log in 50 partitions by default: most of a small
+        # table's read and write time here. (Local only: clusters keep their own.)
+        .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
