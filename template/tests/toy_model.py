@@ -30,7 +30,6 @@ PARAMS: dict[str, Any] = {"C": 1.0}
 CONTRACT = ("PROBLEM_TYPE", "ID_COLUMN", "FEATURES", "LABEL", "SCORE_COLUMN", "PARAMS")
 
 # The example generator's declarations (what model/sample_data.py declares).
-SEGMENTS = ("a", "b", "c")
 DRIFTED = ("amount", "segment")  # what drift=True changes, strongest first
 UNCHANGED = ("visits",)
 
