@@ -111,6 +111,7 @@ def main() -> None:
             sys.exit(f"setup task {task} failed")
     config = load_config("local", project / "conf")
     tracking.configure(config)
+    threshold = config.env.inference.threshold  # the one infer decides with
     models = {"default": f"models:/{config.model_name}@champion"}
     models["gradient boosting"] = log_gradient_boosting(spark, config, tmp / "boosted")
     spark.sql("CREATE SCHEMA IF NOT EXISTS bench")
@@ -134,7 +135,15 @@ def main() -> None:
             ours = best_of(
                 args.runs,
                 lambda f=frame, u=uri: noop(
-                    score(f, u, model.ID_COLUMN, model.FEATURES, model.SCORE_COLUMN, problem, 0.5)
+                    score(
+                        f,
+                        u,
+                        model.ID_COLUMN,
+                        model.FEATURES,
+                        model.SCORE_COLUMN,
+                        problem,
+                        threshold,
+                    )
                 ),
             )
             udf = mlflow.pyfunc.spark_udf(
