@@ -72,7 +72,8 @@ def log_gradient_boosting(spark, config, path: Path) -> str:
         str(path),
         signature=infer_signature(example, estimator.predict_proba(example)),
         pyfunc_predict_fn="predict_proba",
-        **tracking.sklearn_log_options(estimator),
+        pip_requirements=tracking.model_requirements(estimator),  # as train logs it
+        **tracking.skops_options(estimator),
     )
     return str(path)
 
