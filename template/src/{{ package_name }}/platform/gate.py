@@ -28,8 +28,15 @@ from .tables import resolve
 log = logging.getLogger(__name__)
 
 PASSED, OVERRIDDEN = "passed", "overridden"
-# Delta operations that rewrite files or record maintenance without changing a row.
-DATA_NEUTRAL = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
+# Delta operations that rewrite files or record maintenance without changing a row, as
+# Delta 4.0 names them in a table's history: OPTIMIZE (also with ZORDER BY and liquid
+# clustering), REORG ... APPLY (PURGE) (drops rows already deleted), ALTER TABLE ...
+# CLUSTER BY and SET TBLPROPERTIES (metadata only), VACUUM. Any other operation starts
+# a new set of rows, which must be validated again: an unknown name costs a validate,
+# never a wrong verdict.
+DATA_NEUTRAL = frozenset(
+    {"OPTIMIZE", "REORG", "CLUSTER BY", "SET TBLPROPERTIES", "VACUUM START", "VACUUM END"}
+)
 
 
 def same_rows(spark: SparkSession, table: str, version: int) -> list[int]:
