@@ -70,10 +70,11 @@ def survey(project: Path, updater, to: str | None, apply: bool) -> tuple[str, st
     except Exception as error:  # a bug or an unexpected state: reported, the fleet goes on
         first = (str(error).strip().splitlines() or [""])[0]
         return "?", to or "?", f"failed: {type(error).__name__}: {first}"
+    unseen = "".join(f", {name} (deleted by you, changed)" for name in result.deleted_changed)
     if result.conflicts or result.kept:
         files = ", ".join([*result.conflicts, *(f"{name} (removed, kept)" for name in result.kept)])
-        return result.from_version, result.to_version, f"conflicts on {branch}: {files}"
-    return result.from_version, result.to_version, f"updated on {branch}"
+        return result.from_version, result.to_version, f"conflicts on {branch}: {files}{unseen}"
+    return result.from_version, result.to_version, f"updated on {branch}{unseen}"
 
 
 def survey_one(project: Path, to: str | None, apply: bool) -> tuple[str, str, str]:

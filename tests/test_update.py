@@ -181,6 +181,34 @@ def test_a_release_that_removes_an_edited_platform_file_keeps_it(template_repo, 
     assert "- `notebooks/README.md`" in body
 
 
+def test_a_deleted_platform_file_that_the_release_changes_is_named(template_repo, tmp_path):
+    """Copier keeps a file the owner deleted deleted, silently, even when the release
+    changes it; the update names it (and only it) so the change is not missed."""
+    repo = tmp_path / "template"
+    git(tmp_path, "clone", "--quiet", str(template_repo), str(repo))
+    git(repo, "checkout", "--quiet", NEW)
+    readme = repo / "template" / "notebooks" / "README.md"
+    readme.write_text(readme.read_text() + "\nA fix the owner should see.\n")
+    git(repo, "commit", "--quiet", "-am", "change the notebooks README")
+    git(repo, "tag", "v99.1.0")
+    project = generate(repo, tmp_path / "project", NEW)
+    (project / "notebooks" / "README.md").unlink()
+    (project / "tests" / "unit" / "test_tables.py").unlink()  # unchanged by the release
+    commit_all(project, "not needed here")
+
+    result = updater.update(project, "v99.1.0")
+    assert (result.status, result.deleted_changed, result.conflicts) == (
+        "updated",
+        ["notebooks/README.md"],
+        [],
+    )
+    assert not (project / "notebooks" / "README.md").exists()  # deleting it was theirs
+    body = updater.pull_request_body(result)
+    assert "## Deleted by you, changed by this release" in body
+    assert "- `notebooks/README.md`" in body
+    assert "test_tables" not in body
+
+
 def test_the_examples_generator_moves_to_the_project_without_losing_an_edit(
     template_repo, tmp_path
 ) -> None:

@@ -9,8 +9,9 @@ project is left as at its last commit, and the same update can simply be run aga
 Otherwise updates to the newest template tag (or --to) with the recorded answers,
 conflicts written inline as git-style markers, and prints one summary line.
 --body-file writes a pull-request body: the version jump, the template CHANGELOG's
-upgrade notes in between and every conflicted file. Under GitHub Actions the results
-also go to $GITHUB_OUTPUT. Platform-owned: updates keep it in step.
+upgrade notes in between, every conflicted file, the platform files the release removes
+that you had edited (kept) and those you had deleted that it changes (named). Under
+GitHub Actions the results also go to $GITHUB_OUTPUT. Platform-owned: updates keep it in step.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class UpdateResult:
     upgrade_notes: str = ""
     # Platform files this release removes that the owner had edited: kept in place.
     kept: list[str] = field(default_factory=list)
+    # Platform files the owner had deleted that this release changes: still deleted.
+    deleted_changed: list[str] = field(default_factory=list)
 
 
 def git(project: Path, *args: str) -> str:
@@ -209,6 +212,7 @@ def update(project: Path, to: str | None = None, data: dict | None = None) -> Up
             )
         manual = follow_answers(project, src, target, answers, changed)
         kept = keep_edited_removals(project, src, current, answers)
+        unseen = deleted_but_changed(project, src, current, target, answers)
     except UpdateRefused:
         restore(project)
         raise
@@ -223,7 +227,7 @@ def update(project: Path, to: str | None = None, data: dict | None = None) -> Up
     if manual:
         notes = f"{manual}\n\n{notes}".strip()
     status = "conflicts" if conflicts or kept else "updated"
-    return UpdateResult(project, current, target, status, conflicts, notes, kept)
+    return UpdateResult(project, current, target, status, conflicts, notes, kept, unseen)
 
 
 # Answers whose change renames the package, the jobs and the model: not an update.
@@ -321,6 +325,36 @@ def keep_edited_removals(project: Path, src: str, old_ref: str, answers: dict) -
     return kept
 
 
+def deleted_but_changed(
+    project: Path, src: str, old_ref: str, new_ref: str, answers: dict
+) -> list[str]:
+    """Platform files the owner had deleted that this release changes.
+
+    Copier leaves a file the owner deleted deleted, and says nothing when the release
+    changes it: a fix or a security setting in it would never be seen. Named, not
+    restored: deleting it may have been on purpose. The answers are the ones recorded
+    now (an update may change them); the old render only when something is missing.
+    """
+    now = {k: v for k, v in read_answers(project).items() if not k.startswith("_")}
+    with tempfile.TemporaryDirectory() as tmp:
+        new = Path(tmp) / "new"
+        render(src, new, now, new_ref)
+        missing = [
+            path.relative_to(new).as_posix()
+            for path in sorted(new.rglob("*"))
+            if path.is_file() and not (project / path.relative_to(new)).exists()
+        ]
+        if not missing:
+            return []
+        old = Path(tmp) / "old"
+        render(src, old, {k: v for k, v in answers.items() if not k.startswith("_")}, old_ref)
+        return [
+            name
+            for name in missing
+            if (old / name).is_file() and (old / name).read_bytes() != (new / name).read_bytes()
+        ]
+
+
 def restore(project: Path) -> None:
     """The project folder as at its last commit (the update started from a clean tree,
     so this loses nothing of the owner's): no new version in the answers file, no half
@@ -367,6 +401,16 @@ def pull_request_body(result: UpdateResult) -> str:
             "",
             *[f"- `{name}`" for name in result.kept],
         ]
+    if result.deleted_changed:
+        lines += [
+            "",
+            "## Deleted by you, changed by this release",
+            "",
+            "These platform files stay deleted. The release changed them: read what changed"
+            " (the template's diff between the two versions) and bring back what you need:",
+            "",
+            *[f"- `{name}`" for name in result.deleted_changed],
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -379,6 +423,7 @@ def write_github_output(result: UpdateResult) -> None:
         handle.write(f"from_version={result.from_version}\n")
         handle.write(f"to_version={result.to_version}\n")
         handle.write(f"conflicts={len(result.conflicts)}\n")
+        handle.write(f"deleted_changed={len(result.deleted_changed)}\n")
 
 
 def parse_data(pairs: list[str]) -> dict:
@@ -417,6 +462,10 @@ def main(argv: list[str] | None = None) -> int:
     conflicts = f": conflicts in {', '.join(result.conflicts)}" if result.conflicts else ""
     if result.kept:
         conflicts += f"; removed by the release but edited, kept: {', '.join(result.kept)}"
+    if result.deleted_changed:
+        conflicts += (
+            f"; deleted by you, changed by the release: {', '.join(result.deleted_changed)}"
+        )
     print(f"{result.project.name}: {jump} {result.status}{conflicts}")
     return 0
 
