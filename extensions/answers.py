@@ -11,20 +11,67 @@ from __future__ import annotations
 import keyword
 import re
 import sys
-import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
 import yaml
 from jinja2.ext import Extension
 
-SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{2,39}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-GITHUB_OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
-# Lower case only: Unity Catalog folds names to lower case, and unquoted names
-# keep SQL, dbx and the local resolver free of backtick quoting.
-UC_IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,254}$")
-GROUP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{1,99}$")
+# Answers checked against a pattern: {rule: (pattern, the rule as the docs state it,
+# what the error says after the quoted answer)}. platform/config.py checks the slug,
+# Unity Catalog names and application ids again when a project loads conf/:
+# tests/test_answers.py keeps its patterns equal to these.
+PATTERN_RULES = {
+    "slug": (
+        r"^[a-z][a-z0-9-]{2,39}$",
+        "3-40 characters: lower-case letters, digits and `-`, starting with a letter.",
+        "is not a valid slug: use 3-40 characters, lower-case letters, digits and '-', "
+        "starting with a letter",
+    ),
+    "email": (
+        r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$",
+        "An e-mail address (`name@domain.tld`).",
+        "is not an e-mail address (expected name@domain.tld)",
+    ),
+    "github_owner": (
+        r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$",
+        "A GitHub user or organisation name: letters, digits and single `-`, up to 39 characters.",
+        "is not a GitHub owner name: 1-39 letters, digits or single hyphens, not starting "
+        "or ending with a hyphen",
+    ),
+    # Lower case only: Unity Catalog folds names to lower case, and unquoted names
+    # keep SQL, dbx and the local resolver free of backtick quoting.
+    "uc_identifier": (
+        r"^[a-z][a-z0-9_]{0,254}$",
+        "A Unity Catalog name: lower-case letters, digits and `_`, starting with a letter.",
+        "is not a valid Unity Catalog name: use lower-case letters, digits and '_', "
+        "starting with a letter, at most 255 characters",
+    ),
+    "group": (
+        r"^[A-Za-z0-9][A-Za-z0-9 ._-]{1,99}$",
+        "2-100 characters: letters, digits, spaces and `._-`.",
+        "is not a valid group name: 2-100 letters, digits, spaces, '.', '_' or '-', "
+        "starting with a letter or digit",
+    ),
+}
+
+
+# A service principal's application id as conf/ stores it: a lower-case UUID.
+APPLICATION_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def _pattern_rule(rule: str):
+    """The validator for one PATTERN_RULES row, named `<rule>_error` for copier.yml."""
+    pattern, doc, message = PATTERN_RULES[rule]
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        return "" if compiled.fullmatch(str(value)) else f"'{value}' {message}"
+
+    check.__name__ = check.__qualname__ = f"{rule}_error"
+    check.__doc__ = doc
+    return check
+
 
 # Import names the generated package must not shadow: anything it or its tools import.
 DEPENDENCY_MODULES = frozenset(
@@ -99,14 +146,11 @@ def nonempty_error(value: str) -> str:
     return "" if str(value).strip() else "must not be empty"
 
 
-def slug_error(value: str) -> str:
-    """3-40 characters: lower-case letters, digits and `-`, starting with a letter."""
-    if SLUG_RE.fullmatch(str(value)):
-        return ""
-    return (
-        f"'{value}' is not a valid slug: use 3-40 characters, lower-case letters, "
-        "digits and '-', starting with a letter"
-    )
+slug_error = _pattern_rule("slug")
+email_error = _pattern_rule("email")
+github_owner_error = _pattern_rule("github_owner")
+uc_identifier_error = _pattern_rule("uc_identifier")
+group_error = _pattern_rule("group")
 
 
 def package_error(value: str) -> str:
@@ -123,23 +167,6 @@ def package_error(value: str) -> str:
     if value in DEPENDENCY_MODULES:
         return f"'{value}' would shadow the dependency module '{value}'"
     return ""
-
-
-def email_error(value: str) -> str:
-    """An e-mail address (`name@domain.tld`)."""
-    if EMAIL_RE.fullmatch(str(value)):
-        return ""
-    return f"'{value}' is not an e-mail address (expected name@domain.tld)"
-
-
-def github_owner_error(value: str) -> str:
-    """A GitHub user or organisation name: letters, digits and single `-`, up to 39 characters."""
-    if GITHUB_OWNER_RE.fullmatch(str(value)):
-        return ""
-    return (
-        f"'{value}' is not a GitHub owner name: 1-39 letters, digits or single "
-        "hyphens, not starting or ending with a hyphen"
-    )
 
 
 def host_error(value: str, cloud: str) -> str:
@@ -160,38 +187,15 @@ def host_error(value: str, cloud: str) -> str:
     return ""
 
 
-def uc_identifier_error(value: str) -> str:
-    """A Unity Catalog name: lower-case letters, digits and `_`, starting with a letter."""
-    if UC_IDENTIFIER_RE.fullmatch(str(value)):
-        return ""
-    return (
-        f"'{value}' is not a valid Unity Catalog name: use lower-case letters, digits "
-        "and '_', starting with a letter, at most 255 characters"
-    )
-
-
-def group_error(value: str) -> str:
-    """2-100 characters: letters, digits, spaces and `._-`."""
-    if GROUP_RE.fullmatch(str(value)):
-        return ""
-    return (
-        f"'{value}' is not a valid group name: 2-100 letters, digits, spaces, '.', "
-        "'_' or '-', starting with a letter or digit"
-    )
-
-
 def optional_uuid_error(value: str) -> str:
-    """Empty, or a service principal application id (a UUID)."""
-    value = str(value).strip()
-    if not value:
+    """Empty, or a service principal application id (a lower-case UUID)."""
+    # Checked as conf/ checks it: an upper-case id used to pass here, and then every
+    # task of the project failed on loading conf/project.yml.
+    value = str(value)
+    if not value or re.fullmatch(APPLICATION_ID, value):
         return ""
-    try:
-        if str(uuid.UUID(value)) == value.lower():
-            return ""
-    except ValueError:
-        pass
     return (
-        f"'{value}' is not an application id: expected a UUID such as "
+        f"'{value}' is not an application id: expected a lower-case UUID such as "
         "00000000-0000-0000-0000-000000000000, or leave it empty for now"
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -47,6 +48,11 @@ INVALID = [
         {"sp_prod_client_id": "12345678123456781234567812345678"},
         "sp_prod_client_id",
         "is not an application id",
+    ),
+    (
+        {"sp_staging_client_id": "0A1B2C3D-0000-4000-8000-00000000ABCD"},
+        "sp_staging_client_id",
+        "expected a lower-case UUID",  # conf/ refuses it: every task would fail
     ),
     ({"project_name": "  "}, "project_name", "must not be empty"),
 ]
@@ -128,3 +134,30 @@ def test_derived_values() -> None:
     assert answers.node_type("azure") == "Standard_D4ds_v5"
     for key in ("spark_version", "node_type_id"):
         assert QUESTIONS[key]["when"] is False
+
+
+def _conf_patterns() -> dict[str, str]:
+    """The patterns platform/config.py checks conf/ with, read from its source."""
+    path = ROOT / "template" / "src" / "{{ package_name }}" / "platform" / "config.py"
+    found = {}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and target.id in ("_UC_NAME", "_UUID"):
+                found[target.id] = node.value.args[0].value
+        if isinstance(node, ast.ClassDef) and node.name == "ProjectInfo":
+            for field in node.body:
+                if isinstance(field, ast.AnnAssign) and field.target.id == "slug":
+                    (pattern,) = [k.value.value for k in field.value.keywords if k.arg == "pattern"]
+                    found["slug"] = pattern
+    return found
+
+
+def test_conf_checks_the_answers_with_the_same_patterns() -> None:
+    """An answer Copier accepts must load as conf/ (the answers land there): one rule,
+    written twice for two tools, kept equal here."""
+    assert _conf_patterns() == {
+        "slug": answers.PATTERN_RULES["slug"][0],
+        "_UC_NAME": answers.PATTERN_RULES["uc_identifier"][0],
+        "_UUID": answers.APPLICATION_ID,
+    }
