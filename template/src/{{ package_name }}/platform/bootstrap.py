@@ -25,10 +25,9 @@ from pathlib import Path
 import yaml
 
 from ..cli import PIPELINE
-from .config import Config, ConfigError, default_conf_dir, load_config
+from .config import DEPLOYED_ENVIRONMENTS, Config, ConfigError, default_conf_dir, load_config
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
-ENVIRONMENTS = ("dev", "staging", "prod")
 # Checks that must pass before a pull request merges (workflow / job names).
 REQUIRED_CHECKS = ["checks / checks", "e2e / deploy"]
 WEBHOOK_SECRET_KEY = "alert-webhook-url"
@@ -347,7 +346,7 @@ def build(configs: dict[str, Config], repo: str, auth: str) -> Plan:
 def plan_for(conf_dir: Path | None = None, repo: str | None = None, auth: str | None = None):
     conf = Path(conf_dir) if conf_dir else default_conf_dir()
     recorded = answers(conf)
-    configs = {env: load_config(env, conf) for env in ENVIRONMENTS}
+    configs = {env: load_config(env, conf) for env in DEPLOYED_ENVIRONMENTS}
     slug = configs["dev"].project.project.slug
     repo = repo or f"{recorded.get('github_org', '<GITHUB_ORG>')}/{slug}"
     auth = auth or recorded.get("ci_auth", "github-oidc")

@@ -24,6 +24,8 @@ from pydantic import (
 from .problems import METRICS
 
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
+# The ones with a workspace, jobs and a service principal: all but the laptop's.
+DEPLOYED_ENVIRONMENTS = ENVIRONMENTS[1:]
 CONF_DIR_VARIABLE = "MLOPS_CONF_DIR"
 # A JSON (or YAML) mapping merged into conf/envs/<env>.yml before validation: how a
 # stand-in runtime, an isolated e2e run or a notebook changes a value without copying conf/.

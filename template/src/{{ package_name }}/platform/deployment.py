@@ -22,10 +22,9 @@ from typing import Any
 import yaml
 
 from ..cli import PIPELINE
-from .config import Config, ConfigError, default_conf_dir, load_config
+from .config import DEPLOYED_ENVIRONMENTS, Config, ConfigError, default_conf_dir, load_config
 from .lineage import template_version
 
-DEPLOYED_ENVIRONMENTS = ("dev", "staging", "prod")
 DEV_OWNER_VARIABLE = "MLOPS_DEV_OWNER"
 # Quartz cron, UTC. Paused outside prod: dev and staging runs are started on purpose.
 SCHEDULES = {"training": "0 0 3 ? * MON", "batch-inference": "0 0 5 * * ?"}
