@@ -210,9 +210,11 @@ def update(project: Path, to: str | None = None, data: dict | None = None) -> Up
                 + ", ".join(f"{k} {changed[k][0]!r} -> {changed[k][1]!r}" for k in dropped)
                 + "; nothing was changed: give each one on purpose with --data QUESTION=VALUE"
             )
-        manual = follow_answers(project, src, target, answers, changed)
-        kept = keep_edited_removals(project, src, current, answers)
-        unseen = deleted_but_changed(project, src, current, target, answers)
+        with tempfile.TemporaryDirectory() as tmp:
+            rendered = Renders(src, Path(tmp))
+            manual = follow_answers(project, rendered, target, answers, changed)
+            kept = keep_edited_removals(project, rendered, current, answers)
+            unseen = deleted_but_changed(project, rendered, current, target, answers)
     except UpdateRefused:
         restore(project)
         raise
@@ -244,16 +246,36 @@ def answer_changes(before: dict, after: dict) -> dict[str, tuple]:
     }
 
 
-def render(src: str, dst: Path, answers: dict, ref: str) -> None:
-    """What the template generates at `ref` for these answers (no tasks, no git)."""
-    import copier
+class Renders:
+    """What the template generates at a ref for some answers (no tasks, no git), each
+    rendered once per update: the checks after `copier update` compare the project with
+    the same few renders (the old version, the new one with the new answers)."""
 
-    copier.run_copy(
-        src, dst, data=answers, vcs_ref=ref, defaults=True, unsafe=True, quiet=True, skip_tasks=True
-    )
+    def __init__(self, src: str, root: Path) -> None:
+        self.src, self.root, self.done = src, root, {}
+
+    def __call__(self, ref: str, answers: dict) -> Path:
+        import copier
+
+        public = {k: v for k, v in answers.items() if not k.startswith("_")}
+        key = (ref, yaml.safe_dump(public, sort_keys=True))
+        if key not in self.done:
+            dst = Path(tempfile.mkdtemp(dir=self.root))  # a fresh folder, even after a failure
+            copier.run_copy(
+                self.src,
+                dst,
+                data=public,
+                vcs_ref=ref,
+                defaults=True,
+                unsafe=True,
+                quiet=True,
+                skip_tasks=True,
+            )
+            self.done[key] = dst
+        return self.done[key]
 
 
-def follow_answers(project: Path, src: str, ref: str, before: dict, changed: dict) -> str:
+def follow_answers(project: Path, rendered: Renders, ref: str, before: dict, changed: dict) -> str:
     """Bring the owner's files in line with changed answers; returns what is left to do.
 
     Copier updates platform files for a changed answer but never touches project-owned
@@ -269,37 +291,37 @@ def follow_answers(project: Path, src: str, ref: str, before: dict, changed: dic
     new = {k: v for k, v in before.items() if not k.startswith("_")}
     new.update({key: value for key, (_, value) in changed.items()})
     old = {**new, **{key: value for key, (value, _) in changed.items()}}
-    with tempfile.TemporaryDirectory() as tmp:
-        renders = {}
-        for name, answers in (("old", old), ("new", new)):
-            renders[name] = Path(tmp) / name
-            try:
-                render(src, renders[name], answers, ref)
-            except ValueError:  # an old answer that this version no longer accepts
-                keys = ", ".join(changed)
-                return (
-                    f"**Edit by hand**: conf/ was not brought in line with {keys} (an old "
-                    f"answer is not valid in {ref}); compare it with a fresh copy."
-                )
-        for base in sorted(p for p in renders["old"].rglob("*") if p.is_file()):
-            name = base.relative_to(renders["old"])
-            theirs, mine = renders["new"] / name, project / name
-            if name.as_posix() == ANSWERS or not theirs.is_file() or not mine.is_file():
-                continue
-            if base.read_bytes() == theirs.read_bytes() or mine.read_bytes() == theirs.read_bytes():
-                continue
-            labels = ["-L", "before updating", "-L", "base", "-L", "after updating"]
-            merge = subprocess.run(  # exit status: the number of conflicts (markers inline)
-                ["git", "merge-file", *labels, str(mine), str(base), str(theirs)],
-                capture_output=True,
-                text=True,
+    renders = {}
+    for name, answers in (("old", old), ("new", new)):
+        try:
+            renders[name] = rendered(ref, answers)
+        except ValueError:  # an old answer that this version no longer accepts
+            keys = ", ".join(changed)
+            return (
+                f"**Edit by hand**: conf/ was not brought in line with {keys} (an old "
+                f"answer is not valid in {ref}); compare it with a fresh copy."
             )
-            if merge.returncode > 127:  # git's -1: the merge itself failed
-                raise RuntimeError(f"git merge-file {name}: {merge.stderr.strip()}")
+    for base in sorted(p for p in renders["old"].rglob("*") if p.is_file()):
+        name = base.relative_to(renders["old"])
+        theirs, mine = renders["new"] / name, project / name
+        if name.as_posix() == ANSWERS or not theirs.is_file() or not mine.is_file():
+            continue
+        if base.read_bytes() == theirs.read_bytes() or mine.read_bytes() == theirs.read_bytes():
+            continue
+        labels = ["-L", "before updating", "-L", "base", "-L", "after updating"]
+        merge = subprocess.run(  # exit status: the number of conflicts (markers inline)
+            ["git", "merge-file", *labels, str(mine), str(base), str(theirs)],
+            capture_output=True,
+            text=True,
+        )
+        if merge.returncode > 127:  # git's -1: the merge itself failed
+            raise RuntimeError(f"git merge-file {name}: {merge.stderr.strip()}")
     return ""
 
 
-def keep_edited_removals(project: Path, src: str, old_ref: str, answers: dict) -> list[str]:
+def keep_edited_removals(
+    project: Path, rendered: Renders, old_ref: str, answers: dict
+) -> list[str]:
     """Files the release removed that the owner had edited: put back as they were.
 
     Copier deletes a platform file that the new version no longer has, edits or not. A
@@ -311,22 +333,20 @@ def keep_edited_removals(project: Path, src: str, old_ref: str, answers: dict) -
     deleted = in_project(project, listed.splitlines())
     if not deleted:
         return []
-    with tempfile.TemporaryDirectory() as tmp:
-        generated = Path(tmp) / "old"
-        render(src, generated, {k: v for k, v in answers.items() if not k.startswith("_")}, old_ref)
-        kept = []
-        for name in deleted:
-            original = git(project, "show", f"HEAD:./{name}")
-            old = generated / name
-            if old.is_file() and old.read_text(encoding="utf-8", errors="replace") == original:
-                continue  # as generated: the owner loses nothing
-            git(project, "checkout", "--quiet", "HEAD", "--", name)
-            kept.append(name)
+    generated = rendered(old_ref, answers)
+    kept = []
+    for name in deleted:
+        original = git(project, "show", f"HEAD:./{name}")
+        old = generated / name
+        if old.is_file() and old.read_text(encoding="utf-8", errors="replace") == original:
+            continue  # as generated: the owner loses nothing
+        git(project, "checkout", "--quiet", "HEAD", "--", name)
+        kept.append(name)
     return kept
 
 
 def deleted_but_changed(
-    project: Path, src: str, old_ref: str, new_ref: str, answers: dict
+    project: Path, rendered: Renders, old_ref: str, new_ref: str, answers: dict
 ) -> list[str]:
     """Platform files the owner had deleted that this release changes.
 
@@ -335,24 +355,20 @@ def deleted_but_changed(
     restored: deleting it may have been on purpose. The answers are the ones recorded
     now (an update may change them); the old render only when something is missing.
     """
-    now = {k: v for k, v in read_answers(project).items() if not k.startswith("_")}
-    with tempfile.TemporaryDirectory() as tmp:
-        new = Path(tmp) / "new"
-        render(src, new, now, new_ref)
-        missing = [
-            path.relative_to(new).as_posix()
-            for path in sorted(new.rglob("*"))
-            if path.is_file() and not (project / path.relative_to(new)).exists()
-        ]
-        if not missing:
-            return []
-        old = Path(tmp) / "old"
-        render(src, old, {k: v for k, v in answers.items() if not k.startswith("_")}, old_ref)
-        return [
-            name
-            for name in missing
-            if (old / name).is_file() and (old / name).read_bytes() != (new / name).read_bytes()
-        ]
+    new = rendered(new_ref, read_answers(project))
+    missing = [
+        path.relative_to(new).as_posix()
+        for path in sorted(new.rglob("*"))
+        if path.is_file() and not (project / path.relative_to(new)).exists()
+    ]
+    if not missing:
+        return []
+    old = rendered(old_ref, answers)
+    return [
+        name
+        for name in missing
+        if (old / name).is_file() and (old / name).read_bytes() != (new / name).read_bytes()
+    ]
 
 
 def restore(project: Path) -> None:
