@@ -199,7 +199,7 @@ def payload(project: Path, wheel: Path) -> dict[str, dict[str, list[dict]]]:
     """{env: {workflow: [tasks]}} as dbx's own reader renders conf/deployment.yml."""
     env = {**os.environ, "PYTHONPATH": "src", "MLOPS_DEV_OWNER": "standin@example.com"}
     _run(
-        [sys.executable, "-m", package_of(project) + ".platform.deployment", "--wheel", wheel],
+        [sys.executable, "-m", package_of(project) + ".admin.deployment", "--wheel", wheel],
         "writing dbx's variables",
         cwd=project,
         env=env,

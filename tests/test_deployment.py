@@ -45,7 +45,7 @@ def deploy_vars(project: Path, *flags: str, **env: str) -> subprocess.CompletedP
     """`make deploy-vars` for a (stand-in) built wheel in dist/."""
     (project / "dist").mkdir(exist_ok=True)
     (project / "dist" / WHEEL).touch()
-    command = [sys.executable, "-m", "churn_model.platform.deployment", *flags]
+    command = [sys.executable, "-m", "churn_model.admin.deployment", *flags]
     return run(command, project, **{"MLOPS_DEV_OWNER": DEV_OWNER, **env})
 
 
@@ -74,8 +74,9 @@ def test_dbx_reads_every_environment_of_every_answer_combination(matrix_project)
         assert [t["depends_on"] for t in training] == [[], *[[k] for k in TRAINING[:-1]]]
         for task in training:
             assert task["package"] == "churn-model"
-            assert task["entry_point"] == f"churn-model-{task['key']}"
-            assert task["parameters"] == ["--env", env]
+            # The one console script, the task's name first.
+            assert task["entry_point"] == "churn-model"
+            assert task["parameters"] == [task["key"], "--env", env]
         # The data gate: batch inference validates the version it is about to score.
         inference = workflows["churn-model-batch-inference"]["tasks"]
         keys = ["validate", "infer", "monitor"][: 3 if answers["include_monitoring"] else 2]
@@ -101,9 +102,9 @@ def test_dbx_reads_every_environment_of_every_answer_combination(matrix_project)
         assert schedule["pause_status"] == ("UNPAUSED" if env == "prod" else "PAUSED")
         e2e = workflows.get("churn-model-e2e-test")
         if e2e:
-            assert [t["entry_point"] for t in e2e["tasks"]] == ["churn-model-e2e"]
+            assert [t["entry_point"] for t in e2e["tasks"]] == ["churn-model"]
             # Isolated unless CI names the run: a manual launch never moves staging's model.
-            assert e2e["tasks"][0]["parameters"] == ["--env", env, "--isolate", "manual"]
+            assert e2e["tasks"][0]["parameters"] == ["e2e", "--env", env, "--isolate", "manual"]
 
 
 def test_wheels_live_in_the_environment_volume_never_on_the_dbfs_root(matrix_project) -> None:
@@ -141,7 +142,7 @@ def test_the_webhook_reaches_clusters_as_a_secret_reference_only(tmp_path: Path)
 
 def test_deploy_vars_need_a_built_wheel(tmp_path: Path) -> None:
     project = render(tmp_path / "p", sp_staging_client_id=STAGING_SP, sp_prod_client_id=PROD_SP)
-    command = [sys.executable, "-m", "churn_model.platform.deployment"]
+    command = [sys.executable, "-m", "churn_model.admin.deployment"]
     result = run(command, project, MLOPS_DEV_OWNER=DEV_OWNER)
     assert result.returncode == 1
     assert result.stderr.strip() == (
@@ -166,6 +167,60 @@ def test_cluster_sizes_and_hosts_come_from_conf(default_project: Path, tmp_path:
     assert report["key"] == "report" and report["notebook"] == "/Workspace/Shared/report"
     assert report["depends_on"] == ["validate"]
     assert "report" not in [t["key"] for t in read["staging"]["churn-model-training"]["tasks"]]
+
+
+def _how_to_block(project: Path, marker: str) -> str:
+    """The code block after `<!-- add-a-task: <marker> -->` in the project's how-to."""
+    text = (project / "docs" / "how-to.md").read_text()
+    after = text.split(f"<!-- add-a-task: {marker} -->", 1)[1]
+    return after.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_adding_a_task_is_a_module_and_one_registry_line(tmp_path: Path) -> None:
+    """docs/how-to.md's worked example, done in a rendered project exactly as written
+    there: the module and the registry line, nothing else; dbx's reader then sees the
+    task in both workflows and the console script runs it."""
+    project = render(tmp_path / "p", sp_staging_client_id=STAGING_SP, sp_prod_client_id=PROD_SP)
+    run(["git", "add", "-A"], project)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@e.x", "commit", "-qm", "copy"], project)
+    tasks = project / "src" / "churn_model" / "tasks"
+    (tasks / "report.py").write_text(_how_to_block(project, "module"))
+    registry = tasks / "__init__.py"
+    line = [line for line in _how_to_block(project, "registry").splitlines() if "Step(" in line][-1]
+    end_of_steps = "\n)\n\n# Commands run by name"
+    assert registry.read_text().count(end_of_steps) == 1, "the registry's STEPS moved"
+    registry.write_text(registry.read_text().replace(end_of_steps, "\n" + line + end_of_steps))
+    changed = run(["git", "status", "--porcelain"], project).stdout.split("\n")
+    assert sorted(filter(None, changed)) == [
+        " M src/churn_model/tasks/__init__.py",
+        "?? src/churn_model/tasks/report.py",
+    ]
+    for check in (["check"], ["format", "--check"]):  # what the project's `make lint` runs
+        linted = run([sys.executable, "-m", "ruff", *check, "src/churn_model/tasks"], project)
+        assert linted.returncode == 0, linted.stdout + linted.stderr
+
+    assert deploy_vars(project).returncode == 0
+    read = dbx_read(project)
+    for env, workflows in read.items():
+        for name in ("churn-model-training", "churn-model-batch-inference"):
+            tasks_read = workflows[name]["tasks"]
+            report, before = tasks_read[-1], tasks_read[-2]
+            assert report["key"] == "report", (env, name)
+            assert report["depends_on"] == [before["key"]]
+            assert report["entry_point"] == "churn-model"
+            assert report["parameters"] == ["report", "--env", env]
+        # The tasks that were there keep their order and wiring.
+        training = [t["key"] for t in workflows["churn-model-training"]["tasks"]]
+        assert training == [*TRAINING, "report"]
+
+    local = run(
+        [sys.executable, "-m", "churn_model", "report", "--env", "local"],
+        project,
+        MLOPS_LOCAL_DIR=str(tmp_path / "local"),
+        PYSPARK_PYTHON=sys.executable,
+    )
+    assert local.returncode == 0, local.stderr[-2000:]
+    assert "report: done" in local.stderr and "features" in local.stderr
 
 
 def test_deploy_vars_fail_in_one_line_naming_what_is_missing(tmp_path: Path) -> None:
@@ -316,7 +371,7 @@ def test_pinned_actions_carry_their_version_in_a_comment(matrix_project) -> None
 @pytest.mark.parametrize("auth", ["github-oidc", "oauth-m2m"])
 def test_bootstrap_plan_prints_what_to_create(tmp_path: Path, auth: str) -> None:
     project = render(tmp_path / "p", ci_auth=auth, sp_staging_client_id=STAGING_SP)
-    result = run([sys.executable, "-m", "churn_model.platform.bootstrap"], project)
+    result = run([sys.executable, "-m", "churn_model.admin.bootstrap"], project)
     assert result.returncode == 0, result.stderr
     plan = result.stdout
     for env in ("dev", "staging", "prod"):
@@ -339,7 +394,7 @@ def test_bootstrap_plan_prints_what_to_create(tmp_path: Path, auth: str) -> None
 
 ORDER_CHECK = """
 import json
-from churn_model.platform.bootstrap import Plan, plan_for
+from churn_model.admin.bootstrap import Plan, plan_for
 plan, _ = plan_for()
 reversed_plan = Plan(list(reversed(plan.steps)))
 print(json.dumps({
@@ -373,7 +428,7 @@ def test_bootstrap_plan_is_complete_and_in_a_runnable_order(tmp_path: Path) -> N
         for securable in ("schema", "volume", "model", "catalog"):
             assert any(r.startswith(securable + " ") for r in grants), (env, securable)
         assert any(t.startswith(f"{env}: entitlements") for t, _, _ in report["steps"])
-    plan = run([sys.executable, "-m", "churn_model.platform.bootstrap"], project).stdout
+    plan = run([sys.executable, "-m", "churn_model.admin.bootstrap"], project).stdout
     assert '"READ_VOLUME", "WRITE_VOLUME"' in plan
     assert "databricks grants update function prod.churn_model.churn_model" in plan
     # Staging's e2e makes a schema per pull request; nowhere else may a job create one.
@@ -491,10 +546,10 @@ def test_a_run_passes_the_workflow_only_when_it_succeeded(
     run_job = _script(default_project, "run_job")
     jobs = _Jobs([_State("PENDING"), _State("RUNNING"), final], ["churn-model-e2e-test"])
     client = type("Client", (), {"jobs": jobs})()
-    argv = ["churn-model-e2e-test", "--", "--env", "staging", "--isolate", "pr-7"]
+    argv = ["churn-model-e2e-test", "--", "e2e", "--env", "staging", "--isolate", "pr-7"]
     run_job.POLL_SECONDS = 0
     code = run_job.main(argv, client=client)
-    assert jobs.params == ["--env", "staging", "--isolate", "pr-7"]
+    assert jobs.params == ["e2e", "--env", "staging", "--isolate", "pr-7"]
     assert code == (0 if passes else 1)
     err = capsys.readouterr().err
     if not passes:

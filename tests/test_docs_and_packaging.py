@@ -92,11 +92,14 @@ def test_generated_wheel_carries_package_conf_and_entry_points(
     (wheel,) = tmp_path.glob("churn_model-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "churn_model/tasks/ingest.py" in names
+    # Only what jobs run: the admin and CI tools stay in the checkout.
+    assert (default_project / "src" / "churn_model" / "admin" / "deployment.py").is_file()
+    assert [n for n in names if n.startswith("churn_model/admin")] == []
     assert "churn_model/_conf/project.yml" in names
     assert {f"churn_model/_conf/envs/{env}.yml" for env in ("dev", "staging", "prod")} <= names
     (entry_points,) = [n for n in names if n.endswith("entry_points.txt")]
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "churn-model-ingest = churn_model.tasks.ingest:main" in text
+    assert "churn-model = churn_model.cli:main" in text
 
     # A job on Databricks has no conf/ in its working directory: it reads the packaged one.
     target = tmp_path / "site"

@@ -1,30 +1,24 @@
-"""`python -m <package> <task|pipeline> --env <env>`: run lifecycle tasks by name."""
+"""`<slug> <task|pipeline> --env <env>`: the project's one console script.
+
+Locally it is `<slug> train --env local` (or `python -m <package> train`); on Databricks
+every `python_wheel_task` calls it with the task's name first in its parameters. The
+tasks and their order come from the registry in tasks/__init__.py.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from .platform.config import ENVIRONMENTS
 from .platform.contract import MODEL_DIR, MODEL_PACKAGE
-from .platform.runner import Task, add_gate_flag, execute
+from .platform.runner import add_gate_flag, raise_failure, run_tasks
+from .tasks import COMMANDS, PIPELINE, load
 
-# Lifecycle order; each name is a module in tasks/ with a `run(context)` function.
-# `monitor` exists only in projects generated with monitoring.
-PIPELINE = ("ingest", "validate", "train", "evaluate", "promote", "infer") + (
-    ("monitor",) if importlib.util.find_spec(f"{__package__}.tasks.monitor") else ()
-)
-# Commands outside the pipeline: name -> (module, function).
-EXTRA = {"rollback": ("promote", "rollback")}
-
-
-def load_task(name: str) -> Task:
-    module, function = EXTRA.get(name, (name, "run"))
-    return getattr(importlib.import_module(f"{__package__}.tasks.{module}"), function)
+E2E = "e2e"  # the staging end-to-end test: tasks/e2e.py, with arguments of its own
 
 
 def check_model() -> str | None:
@@ -38,13 +32,21 @@ def check_model() -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
+    """Run the tasks named; 0 on success, else raise (a Databricks job run ignores the
+    return value, so a failure must raise to fail it; locally the process exits 1)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == [E2E]:
+        from .tasks import e2e
+
+        return e2e.main(argv[1:])
+    parser = argparse.ArgumentParser()
     parser.add_argument(
         "tasks",
         nargs="+",
         metavar="task",
-        choices=(*PIPELINE, *EXTRA, "pipeline"),
-        help="one or more tasks, run in the order given, or `pipeline` for all",
+        choices=(*PIPELINE, *COMMANDS, "pipeline"),
+        help=f"one or more of {', '.join(PIPELINE + tuple(COMMANDS))}, run in the order "
+        f"given, or `pipeline` for all ({E2E}: `{E2E} --help`)",
     )
     parser.add_argument("--env", default="local", choices=ENVIRONMENTS)
     parser.add_argument("--conf-dir", type=Path, default=None, help="default: ./conf")
@@ -57,7 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         problem = check_model()
         if problem:
             print(f"error: {problem}", file=sys.stderr)
-            return 1
-    tasks = [(name, load_task(name)) for name in names]
-    summary = len(names) > 1
-    return execute(tasks, args.env, args.conf_dir, summary, args.allow_unvalidated)
+            raise_failure(problem)
+    tasks = [(name, load(name)) for name in names]
+    reason = run_tasks(
+        tasks, args.env, args.conf_dir, len(names) > 1, allow_unvalidated=args.allow_unvalidated
+    )
+    if reason is not None:
+        raise_failure(reason)
+    return 0

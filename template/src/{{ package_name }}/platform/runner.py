@@ -1,9 +1,9 @@
-"""What every task entry point shares: arguments, config, logging, timing, failure.
+"""What every task run shares: config, logging, timing, failure.
 
-A Databricks `python_wheel_task` calls the entry point and ignores its return value, so
-a failed task must raise for its job run to fail. Locally the same entry point is a
-console script: the exception then ends the process with status 1 and the one-line
-reason already logged, without a traceback (`_quiet_excepthook`).
+A Databricks `python_wheel_task` calls the entry point (cli.main) and ignores its return
+value, so a failed task must raise for its job run to fail. Locally the same entry point
+is the console script: the exception then ends the process with status 1 and the
+one-line reason already logged, without a traceback (`_quiet_excepthook`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
-from .config import ENVIRONMENTS, Config, ConfigError, load_config
+from .config import Config, ConfigError, load_config
 from .spark import get_spark
 
 log = logging.getLogger(__name__)
@@ -54,14 +54,6 @@ class TaskContext:
 
 
 Task = Callable[[TaskContext], dict[str, Any]]
-
-
-def parse_args(task: str, argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=task, description=f"Run the '{task}' task.")
-    parser.add_argument("--env", default="local", choices=ENVIRONMENTS)
-    parser.add_argument("--conf-dir", type=Path, default=None, help="default: ./conf")
-    add_gate_flag(parser)
-    return parser.parse_args(argv)
 
 
 def add_gate_flag(parser: argparse.ArgumentParser) -> None:
@@ -148,35 +140,3 @@ def raise_failure(reason: str) -> None:
     failure.logged = True
     sys.excepthook = _quiet_excepthook
     raise failure
-
-
-def execute(
-    tasks: Sequence[tuple[str, Task]],
-    env: str,
-    conf_dir: Path | None,
-    summary: bool = False,
-    allow_unvalidated: bool = False,
-) -> int:
-    """`run_tasks` as an exit status (0 or 1), for `python -m <package>`."""
-    reason = run_tasks(tasks, env, conf_dir, summary, allow_unvalidated=allow_unvalidated)
-    return 0 if reason is None else 1
-
-
-def entry_point(name: str, task: Task) -> Callable[[Sequence[str] | None], int]:
-    """Wrap a task as an entry point: `<task> --env <env> [--conf-dir DIR]`.
-
-    Returns 0 on success and raises TaskFailed (the one-line reason) on failure, so that
-    the job run fails on Databricks and the console script exits 1 locally.
-    """
-
-    def main(argv: Sequence[str] | None = None) -> int:
-        args = parse_args(name, argv)
-        reason = run_tasks(
-            [(name, task)], args.env, args.conf_dir, allow_unvalidated=args.allow_unvalidated
-        )
-        if reason is not None:
-            raise_failure(reason)
-        return 0
-
-    main.__name__ = f"{name}_main"
-    return main

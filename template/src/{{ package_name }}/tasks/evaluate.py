@@ -24,7 +24,7 @@ from ..platform import contract, problems, tracking
 from ..platform.config import Evaluation
 from ..platform.datasets import current_version, is_holdout, read_version
 from ..platform.gate import require_passed
-from ..platform.runner import TaskContext, TaskFailed, entry_point
+from ..platform.runner import TaskContext, TaskFailed
 from ..platform.scoring import model_classes
 from ..platform.tables import append_rows
 
@@ -127,6 +127,3 @@ def run(context: TaskContext) -> dict[str, Any]:
         raise TaskFailed(f"candidate version {candidate.version} rejected: {reason}")
     client.set_registered_model_alias(name, tracking.CHALLENGER, candidate.version)
     return {"challenger": candidate.version, "reason": reason}
-
-
-main = entry_point("evaluate", run)

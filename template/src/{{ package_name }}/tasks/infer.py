@@ -17,7 +17,7 @@ from .. import model
 from ..platform import contract, tracking
 from ..platform.datasets import batch_id, current_version, read_version
 from ..platform.gate import require_passed
-from ..platform.runner import TaskContext, TaskFailed, entry_point
+from ..platform.runner import TaskContext, TaskFailed
 from ..platform.scoring import PREDICTION, score
 from ..platform.tables import ensure_schema, resolve
 
@@ -75,6 +75,3 @@ def run(context: TaskContext) -> dict[str, Any]:
         "model_version": champion.version,
         "validation": validation,
     }
-
-
-main = entry_point("infer", run)

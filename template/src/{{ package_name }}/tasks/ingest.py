@@ -22,7 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 from ..platform import contract
 from ..platform.config import Config
 from ..platform.datasets import current_version
-from ..platform.runner import TaskContext, TaskFailed, entry_point
+from ..platform.runner import TaskContext, TaskFailed
 from ..platform.spark import on_databricks
 from ..platform.tables import ensure_schema, resolve
 
@@ -139,6 +139,3 @@ def run(context: TaskContext) -> dict[str, Any]:
         "delta_version": version,
         "location": detail["location"],
     }
-
-
-main = entry_point("ingest", run)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..platform import tracking
-from ..platform.runner import TaskContext, TaskFailed, entry_point
+from ..platform.runner import TaskContext, TaskFailed
 
 
 def run(context: TaskContext) -> dict[str, Any]:
@@ -41,7 +41,3 @@ def rollback(context: TaskContext) -> dict[str, Any]:
         # Rolling back twice undoes the rollback.
         client.set_registered_model_alias(name, tracking.PREVIOUS, champion.version)
     return {"champion": previous.version, "previous": champion.version if champion else None}
-
-
-main = entry_point("promote", run)
-rollback_main = entry_point("rollback", rollback)

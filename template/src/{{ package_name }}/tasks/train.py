@@ -19,7 +19,7 @@ from ..platform import contract, problems, profiles, tracking
 from ..platform.datasets import current_version, is_holdout, missing_columns, read_version
 from ..platform.gate import require_passed
 from ..platform.lineage import git_commit, template_version
-from ..platform.runner import TaskContext, TaskFailed, entry_point
+from ..platform.runner import TaskContext, TaskFailed
 from ..platform.scoring import CLASSES_KEY, PREDICTION
 
 
@@ -136,6 +136,3 @@ def run(context: TaskContext) -> dict[str, Any]:
         "run_id": active.info.run_id,
         "tracking_uri": mlflow.get_tracking_uri(),
     }
-
-
-main = entry_point("train", run)

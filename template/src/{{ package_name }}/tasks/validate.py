@@ -25,7 +25,7 @@ from pyspark.sql import types as T
 
 from ..platform.config import ConfigError
 from ..platform.datasets import current_version, read_version
-from ..platform.runner import TaskContext, TaskFailed, entry_point
+from ..platform.runner import TaskContext, TaskFailed
 from ..platform.tables import append_rows
 
 RESULT_SCHEMA = T.StructType(
@@ -168,6 +168,3 @@ def run(context: TaskContext) -> dict[str, Any]:
         "delta_version": version,
         "run_id": run_id,
     }
-
-
-main = entry_point("validate", run)

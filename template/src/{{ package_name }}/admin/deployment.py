@@ -1,7 +1,7 @@
 """Values for conf/deployment.yml, computed from conf/ so nothing is written twice.
 
 dbx renders the deployment file with Jinja and a variables file; this module writes
-that file (`python -m <package>.platform.deployment --wheel dist/<wheel>`) from
+that file (`python -m <package>.admin.deployment --wheel dist/<wheel>`) from
 conf/project.yml and conf/envs/{dev,staging,prod}.yml: hosts, catalogs, clusters,
 owners, schedules, notifications and where each environment installs the wheel from.
 It also writes dbx's .dbx/project.json, whose artifact location is the same Unity
@@ -21,17 +21,22 @@ from typing import Any
 
 import yaml
 
-from ..cli import PIPELINE
-from .config import DEPLOYED_ENVIRONMENTS, Config, ConfigError, default_conf_dir, load_config
-from .lineage import template_version
+from ..platform.config import (
+    DEPLOYED_ENVIRONMENTS,
+    Config,
+    ConfigError,
+    default_conf_dir,
+    load_config,
+)
+from ..platform.lineage import template_version
+from ..tasks import INFERENCE, TRAINING, WORKFLOWS, workflow_tasks
 
 DEV_OWNER_VARIABLE = "MLOPS_DEV_OWNER"
 # Quartz cron, UTC. Paused outside prod: dev and staging runs are started on purpose.
-SCHEDULES = {"training": "0 0 3 ? * MON", "batch-inference": "0 0 5 * * ?"}
-TRAINING_TASKS = ("ingest", "validate", "train", "evaluate", "promote")
-# Batch inference validates the version it is about to score (the data gate), then
-# monitors it if the project has the monitor task (cli.PIPELINE follows the code).
-INFERENCE_TASKS = ("validate", "infer") + (("monitor",) if "monitor" in PIPELINE else ())
+SCHEDULES = {TRAINING: "0 0 3 ? * MON", INFERENCE: "0 0 5 * * ?"}
+# Staging only: the end-to-end test each pull request launches (tasks/e2e.py), isolated
+# unless CI names the run (scripts/run_job.py passes the pull request's id).
+E2E_WORKFLOW = "e2e-test"
 # The cluster environment variable that carries the alert webhook URL (tasks/monitor.py).
 WEBHOOK_VARIABLE = "MLOPS_ALERT_WEBHOOK_URL"
 
@@ -50,7 +55,7 @@ def wheel_path(config: Config, wheel: str) -> str:
 def secret_env(config: Config) -> dict[str, str]:
     """Cluster environment variables filled from Databricks secrets (references only)."""
     monitoring = config.env.monitoring
-    if "monitor" not in INFERENCE_TASKS or not monitoring.webhook_secret:
+    if "monitor" not in workflow_tasks(INFERENCE) or not monitoring.webhook_secret:
         return {}
     # Databricks' secret reference syntax (secrets/<scope>/<key> in double braces), spelt without
     # literal double braces so no Jinja engine on the way mistakes it for its own.
@@ -79,8 +84,10 @@ def dbx_project(configs: dict[str, Config]) -> dict[str, Any]:
 
 
 def principal(identity: str) -> dict[str, str]:
-    """An ACL/run_as principal: a user (an e-mail) or a service principal (an app id)."""
-    return {"user_name": identity} if "@" in identity else {"service_principal_name": identity}
+    """An ACL/run_as principal, as its field and value: a user (an e-mail) or a service
+    principal (an application id)."""
+    field = "user_name" if "@" in identity else "service_principal_name"
+    return {"field": field, "id": identity}
 
 
 def owner(config: Config, dev_owner: str | None) -> dict[str, str]:
@@ -100,19 +107,56 @@ def owner(config: Config, dev_owner: str | None) -> dict[str, str]:
     return principal(application_id)
 
 
-def notebook_tasks(config: Config) -> dict[str, list[dict[str, Any]]]:
-    tasks: dict[str, list[dict[str, Any]]] = {"training": [], "batch-inference": []}
-    known = {"training": set(TRAINING_TASKS), "batch-inference": set(INFERENCE_TASKS)}
-    for index, task in enumerate(config.env.notebook_tasks):
-        if task.depends_on and task.depends_on not in known[task.workflow]:
-            raise ConfigError(
-                f"{config.conf_dir / 'envs' / (config.env_name + '.yml')}: "
-                f"notebook_tasks[{index}].depends_on: '{task.depends_on}' is not a task of "
-                f"the {task.workflow} workflow"
-            )
-        known[task.workflow].add(task.task_key)
-        tasks[task.workflow].append(task.model_dump())
+def chain(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each task after the one before it."""
+    previous = None
+    for task in tasks:
+        task.setdefault("depends_on", previous)
+        previous = task["key"]
     return tasks
+
+
+def wheel_task(key: str, *parameters: str) -> dict[str, Any]:
+    """A task that runs the console script: `<slug> <parameters...>`."""
+    return {"key": key, "parameters": list(parameters)}
+
+
+def workflows(config: Config) -> list[dict[str, Any]]:
+    """The environment's jobs, each with its tasks in order and wired: the registry's
+    tasks (tasks/__init__.py), then the project's notebook tasks (conf/envs/<env>.yml)."""
+    name = config.env_name
+    jobs = []
+    for workflow in WORKFLOWS:
+        tasks = chain([wheel_task(task, task, "--env", name) for task in workflow_tasks(workflow)])
+        known = {task["key"] for task in tasks}
+        for index, notebook in enumerate(config.env.notebook_tasks):
+            if notebook.workflow != workflow:
+                continue
+            if notebook.depends_on and notebook.depends_on not in known:
+                raise ConfigError(
+                    f"{config.conf_dir / 'envs' / (name + '.yml')}: "
+                    f"notebook_tasks[{index}].depends_on: '{notebook.depends_on}' is not a "
+                    f"task of the {workflow} workflow"
+                )
+            known.add(notebook.task_key)
+            tasks.append(
+                {
+                    "key": notebook.task_key,
+                    "depends_on": notebook.depends_on,
+                    "notebook_path": notebook.notebook_path,
+                    # The notebook's environment widget, unless the task sets its own.
+                    "base_parameters": {
+                        **notebook.base_parameters,
+                        "env": notebook.base_parameters.get("env") or name,
+                    },
+                }
+            )
+        jobs.append({"name": workflow, "schedule": SCHEDULES.get(workflow), "tasks": tasks})
+    if name == "staging":
+        e2e = wheel_task("e2e", "e2e", "--env", name, "--isolate", "manual")
+        jobs.append({"name": E2E_WORKFLOW, "schedule": None, "tasks": chain([e2e])})
+    slug = config.project.project.slug
+    return [{**job, "name": f"{slug}-{job['name']}"} for job in jobs]
 
 
 def environment(config: Config, dev_owner: str | None, wheel: str) -> dict[str, Any]:
@@ -133,10 +177,9 @@ def environment(config: Config, dev_owner: str | None, wheel: str) -> dict[str, 
         "run_as": identity if config.env_name != "dev" else None,
         "group_permission": "CAN_MANAGE" if config.env_name == "dev" else "CAN_MANAGE_RUN",
         "pause_status": "UNPAUSED" if config.env_name == "prod" else "PAUSED",
-        "inference_tasks": list(INFERENCE_TASKS),
-        "notebook_tasks": notebook_tasks(config),
         "libraries": [{"whl": wheel_path(config, wheel)}],
         "secret_env": secret_env(config),
+        "workflows": workflows(config),
     }
 
 
@@ -165,8 +208,6 @@ def deployment_vars(
             "notify_on_failure": list(project.notifications.on_failure),
         },
         "template_version": template_version(conf),
-        "schedules": SCHEDULES,
-        "training_tasks": list(TRAINING_TASKS),
         "envs": {name: environment(config, dev_owner, wheel) for name, config in configs.items()},
     }
 

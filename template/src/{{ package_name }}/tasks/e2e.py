@@ -1,6 +1,6 @@
 """The end-to-end test a staging job runs: the whole pipeline, then checks its outcome.
 
-`<slug>-e2e --env staging --isolate pr-42` runs every lifecycle task in order as the
+`<slug> e2e --env staging --isolate pr-42` runs every lifecycle task in order as the
 staging service principal, in a schema of its own (`<schema>_e2e_pr_42`: its tables and
 its registered model), then checks that a champion is served and that the latest batch
 was scored completely, and finally drops that schema and model, pass or fail. The
@@ -20,12 +20,12 @@ from typing import Any
 
 from pyspark.sql import functions as F
 
-from .cli import PIPELINE, load_task
-from .platform import gate, tracking
-from .platform.config import ENVIRONMENTS, Config, ConfigError, load_config
-from .platform.datasets import batch_id, current_version, read_version
-from .platform.runner import TaskContext, TaskFailed, raise_failure, run_task, run_tasks
-from .platform.tables import resolve, schema_exists
+from ..platform import gate, tracking
+from ..platform.config import ENVIRONMENTS, Config, ConfigError, load_config
+from ..platform.datasets import batch_id, current_version, read_version
+from ..platform.runner import TaskContext, TaskFailed, raise_failure, run_task, run_tasks
+from ..platform.tables import resolve, schema_exists
+from . import PIPELINE, load
 
 
 def isolated_schema(schema: str, run: str) -> str:
@@ -72,7 +72,7 @@ def check(context: TaskContext) -> dict[str, Any]:
 
 def run(context: TaskContext) -> dict[str, Any]:
     for name in PIPELINE:
-        run_task(name, load_task(name), context)
+        run_task(name, load(name), context)
     return check(context)
 
 

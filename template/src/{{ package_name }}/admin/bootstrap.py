@@ -1,6 +1,6 @@
 """The one-time setup a platform team does for a new project, printed as commands.
 
-    python -m <package>.platform.bootstrap [--repo org/name] [--auth github-oidc|oauth-m2m]
+    python -m <package>.admin.bootstrap [--repo org/name] [--auth github-oidc|oauth-m2m]
 
 Reads conf/ and .copier-answers.yml and prints, in a runnable order, every step the
 deployed jobs and CI need: service principals and the project group (account), their
@@ -24,8 +24,14 @@ from pathlib import Path
 
 import yaml
 
-from ..cli import PIPELINE
-from .config import DEPLOYED_ENVIRONMENTS, Config, ConfigError, default_conf_dir, load_config
+from ..platform.config import (
+    DEPLOYED_ENVIRONMENTS,
+    Config,
+    ConfigError,
+    default_conf_dir,
+    load_config,
+)
+from ..tasks import PIPELINE
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 # Checks that must pass before a pull request merges (workflow / job names).
