@@ -281,9 +281,8 @@ def test_the_template_repository_workflows_pass_too() -> None:
 
 
 def test_triggers_chains_environments_and_permissions(matrix_project) -> None:
-    answers, project = matrix_project
+    _, project = matrix_project
     flows = workflows(project)
-    oidc = answers["ci_auth"] == "github-oidc"
     for name in ("_checks.yml", "_deploy.yml"):
         assert list(triggers(flows[name])) == ["workflow_call"]
     assert triggers(flows["dev-tests.yml"]) == {"push": {"branches-ignore": ["main"]}}
@@ -295,7 +294,7 @@ def test_triggers_chains_environments_and_permissions(matrix_project) -> None:
     assert staging["jobs"]["e2e"]["needs"] == "checks"
     assert staging["jobs"]["e2e"]["with"] == {
         "environment": "staging",
-        "workflow": "churn-model-e2e-test",
+        "workflow": "e2e-test",
         "isolate": "pr-${{ github.event.pull_request.number }}",
     }
 
@@ -338,16 +337,22 @@ def test_triggers_chains_environments_and_permissions(matrix_project) -> None:
     assert "scripts/run_job.py" in deploy["steps"][-1]["run"]
     assert "dbx launch" not in json.dumps(deploy)
     assert deploy["environment"] == "${{ inputs.environment }}"
-    assert ("id-token" in deploy["permissions"]) is oidc
-    assert deploy["env"]["DATABRICKS_AUTH_TYPE"] == ("github-oidc" if oidc else "oauth-m2m")
-    assert ("DATABRICKS_CLIENT_SECRET" in deploy["env"]) is not oidc
+    # The auth is the GitHub environment's variable, github-oidc unless it says otherwise;
+    # an oauth-m2m secret comes from the environment's secrets, never from a caller.
+    assert deploy["permissions"]["id-token"] == "write"
+    assert deploy["env"]["DATABRICKS_AUTH_TYPE"] == (
+        "${{ vars.DATABRICKS_AUTH_TYPE || 'github-oidc' }}"
+    )
+    assert deploy["env"]["DATABRICKS_CLIENT_SECRET"] == "${{ secrets.DATABRICKS_CLIENT_SECRET }}"
+    call = triggers(flows["_deploy.yml"])["workflow_call"]
+    assert call["secrets"]["DATABRICKS_CLIENT_SECRET"]["required"] is False
 
     for name, flow in flows.items():
         assert flow["permissions"] == {"contents": "read"}, name  # top level: read only
         for job_name, job in flow["jobs"].items():
             granted = job.get("permissions", {})
             if "id-token" in granted:
-                assert oidc and granted["id-token"] == "write", (name, job_name)
+                assert granted["id-token"] == "write", (name, job_name)
                 assert "deploy" in job_name or job_name == "e2e", (name, job_name)
             for step in job.get("steps", []):
                 if "uses" in step:
@@ -355,6 +360,16 @@ def test_triggers_chains_environments_and_permissions(matrix_project) -> None:
                 if step.get("uses", "").startswith("actions/checkout@"):
                     assert step["with"]["persist-credentials"] is False
                 assert "${{" not in step.get("run", ""), (name, step.get("name"))
+
+
+def test_workflows_are_plain_yaml_the_same_for_every_answer(matrix_project, default_project):
+    """No answer shapes a workflow (the auth is a GitHub environment variable), so every
+    workflow file is plain YAML in the template and a copy of it in the project."""
+    template = ROOT / "template" / ".github" / "workflows"
+    assert sorted(p.name for p in template.iterdir() if not p.name.endswith(".yml")) == []
+    _, project = matrix_project
+    for path in template.iterdir():
+        assert (project / ".github" / "workflows" / path.name).read_text() == path.read_text()
 
 
 def test_pinned_actions_carry_their_version_in_a_comment(matrix_project) -> None:
@@ -384,6 +399,10 @@ def test_bootstrap_plan_prints_what_to_create(tmp_path: Path, auth: str) -> None
     assert "databricks grants update schema prod.churn_model" in plan
     assert "databricks experiments set-permissions" in plan
     subject = '"subject": "repo:my-org/churn-model:environment:prod"'
+    variable = (
+        f"gh variable set DATABRICKS_AUTH_TYPE --repo my-org/churn-model --env prod --body {auth}"
+    )
+    assert variable in plan  # what the deploy workflow reads
     if auth == "github-oidc":
         assert subject in plan and "token.actions.githubusercontent.com" in plan
         assert "DATABRICKS_CLIENT_SECRET" not in plan
@@ -554,6 +573,19 @@ def test_a_run_passes_the_workflow_only_when_it_succeeded(
     err = capsys.readouterr().err
     if not passes:
         assert err.count("\n") == 1 and final.life_cycle_state in err
+
+
+def test_run_job_finds_a_workflow_by_its_key_in_the_deployment(tmp_path: Path) -> None:
+    """CI names a workflow by its key (`e2e-test`); its job name comes from the variables
+    that `make deploy-vars` wrote, the one place it is formed."""
+    project = render(tmp_path / "p", sp_staging_client_id=STAGING_SP, sp_prod_client_id=PROD_SP)
+    assert deploy_vars(project, "--env", "staging").returncode == 0
+    run_job = _script(project, "run_job")
+    vars_file = project / ".dbx" / "vars.yml"
+    assert run_job.job_name("e2e-test", vars_file) == "churn-model-e2e-test"
+    assert run_job.job_name("training", vars_file) == "churn-model-training"
+    assert run_job.job_name("churn-model-training", vars_file) == "churn-model-training"
+    assert run_job.job_name("e2e-test", tmp_path / "none.yml") == "e2e-test"
 
 
 def test_run_job_names_a_missing_job_in_one_line(default_project: Path, capsys) -> None:

@@ -213,6 +213,25 @@ def test_generated_project_tree_lists_every_file_and_its_owner(default_project: 
         assert owner == ("project" if project_owned.match_file(path) else "platform"), path
 
 
+def test_each_room_says_who_owns_its_files() -> None:
+    """The rooms table agrees with the tree (and so with copier.yml): a room "you" change
+    holds project files, any other room platform files, but for the files it names."""
+    text = (ROOT / "docs" / "generated-project.md").read_text()
+    listed = _tree(text)
+    section = text.split("## Rooms", 1)[1].split("## Every file", 1)[0]
+    rows = [line.strip("|").split(" | ") for line in section.splitlines() if line[:3] == "| `"]
+    assert len(rows) >= 8
+    for room_cell, _, who in rows:
+        mine = who.strip().split(";")[0] == "you"
+        named = set(re.findall(r"`([^`]+)`", who))
+        for room in re.findall(r"`([^`]+)`", room_cell):
+            files = [p for p in listed if p == room or (room.endswith("/") and p.startswith(room))]
+            assert files, f"room {room} is not in the tree"
+            for path in files:
+                project = mine != (path.rsplit("/", 1)[-1] in named)
+                assert listed[path] == ("project" if project else "platform"), (room, path)
+
+
 def test_what_runs_where_is_the_generated_deployment_page(default_project, tmp_path) -> None:
     """One text for the template's page and the project's docs/deployment.md."""
     build_docs(ROOT, tmp_path / "template")

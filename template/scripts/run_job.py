@@ -1,6 +1,10 @@
 """Run a deployed job, wait for it and fail unless it succeeded.
 
-    .venv-dbx/bin/python scripts/run_job.py <job name> [-- <python_params>...]
+    .venv-dbx/bin/python scripts/run_job.py <workflow> [-- <python_params>...]
+
+<workflow> is a workflow of the deployment (training, batch-inference, e2e-test): its job
+name, `<slug>-<workflow>`, is read from dbx's variables file (`make deploy-vars`,
+src/<package>/admin/deployment.py). A full job name works too.
 
 Replaces `dbx launch --trace`: the Databricks SDK authenticates from the environment
 (GitHub OIDC or OAuth M2M) and renews its own token while it waits, so a run longer than
@@ -17,6 +21,9 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
+
+import yaml
 
 TERMINAL = {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}
 POLL_SECONDS = 30
@@ -28,6 +35,18 @@ class RunError(RuntimeError):
 
 def _value(enum_or_none) -> str:
     return getattr(enum_or_none, "value", enum_or_none) or ""
+
+
+def job_name(workflow: str, vars_file: Path) -> str:
+    """The job name of a workflow of the deployment, or `workflow` itself if none matches."""
+    if not vars_file.is_file():
+        return workflow
+    data = yaml.safe_load(vars_file.read_text(encoding="utf-8")) or {}
+    for env in (data.get("envs") or {}).values():
+        for deployed in env.get("workflows", []):
+            if deployed.get("key") == workflow:
+                return deployed["name"]
+    return workflow
 
 
 def find_job(client, name: str) -> int:
@@ -72,10 +91,12 @@ def run_and_wait(client, name: str, params: list[str], poll: float = POLL_SECOND
 
 def main(argv: list[str] | None = None, client=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("job")
+    parser.add_argument("workflow", help="training, batch-inference, e2e-test or a job name")
+    parser.add_argument("--vars", type=Path, default=Path(".dbx/vars.yml"))
     parser.add_argument("params", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     params = args.params[1:] if args.params[:1] == ["--"] else args.params
+    name = job_name(args.workflow, args.vars)
     try:
         if client is None:
             # A bearer token minted for dbx expires within the hour; the SDK's own
@@ -84,7 +105,7 @@ def main(argv: list[str] | None = None, client=None) -> int:
             from databricks.sdk import WorkspaceClient  # only in dbx's tool environment
 
             client = WorkspaceClient()
-        print(run_and_wait(client, args.job, params))
+        print(run_and_wait(client, name, params))
     except RunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

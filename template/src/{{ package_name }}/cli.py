@@ -31,9 +31,13 @@ def check_model() -> str | None:
     return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, overrides: dict | None = None) -> int:
     """Run the tasks named; 0 on success, else raise (a Databricks job run ignores the
-    return value, so a failure must raise to fail it; locally the process exits 1)."""
+    return value, so a failure must raise to fail it; locally the process exits 1).
+
+    `overrides`: config keys merged into the environment's settings for this run only
+    (the dev executor notebook's widget), never written to conf/.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == [E2E]:
         from .tasks import e2e
@@ -62,7 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise_failure(problem)
     tasks = [(name, load(name)) for name in names]
     reason = run_tasks(
-        tasks, args.env, args.conf_dir, len(names) > 1, allow_unvalidated=args.allow_unvalidated
+        tasks,
+        args.env,
+        args.conf_dir,
+        len(names) > 1,
+        overrides=overrides,
+        allow_unvalidated=args.allow_unvalidated,
     )
     if reason is not None:
         raise_failure(reason)

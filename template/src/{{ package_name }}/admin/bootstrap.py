@@ -317,6 +317,8 @@ def build(configs: dict[str, Config], repo: str, auth: str) -> Plan:
             f"--body {config.env.workspace_host}",
             f"gh variable set DATABRICKS_CLIENT_ID --repo {repo} --env {env} "
             f"--body {sps[env].name}",
+            # The deploy workflow reads its auth from here (github-oidc when unset).
+            f"gh variable set DATABRICKS_AUTH_TYPE --repo {repo} --env {env} --body {auth}",
         ]
         if auth == "oauth-m2m":
             commands.append(

@@ -134,7 +134,7 @@ def workflows(config: Config) -> list[dict[str, Any]]:
                 continue
             if notebook.depends_on and notebook.depends_on not in known:
                 raise ConfigError(
-                    f"{config.conf_dir / 'envs' / (name + '.yml')}: "
+                    f"{config.file_of('notebook_tasks')}: "
                     f"notebook_tasks[{index}].depends_on: '{notebook.depends_on}' is not a "
                     f"task of the {workflow} workflow"
                 )
@@ -155,16 +155,16 @@ def workflows(config: Config) -> list[dict[str, Any]]:
     if name == "staging":
         e2e = wheel_task("e2e", "e2e", "--env", name, "--isolate", "manual")
         jobs.append({"name": E2E_WORKFLOW, "schedule": None, "tasks": chain([e2e])})
+    # `key` is what CI names a workflow by (scripts/run_job.py); `name`, the job's name.
     slug = config.project.project.slug
-    return [{**job, "name": f"{slug}-{job['name']}"} for job in jobs]
+    return [{"key": job["name"], **job, "name": f"{slug}-{job['name']}"} for job in jobs]
 
 
 def environment(config: Config, dev_owner: str | None, wheel: str) -> dict[str, Any]:
     env = config.env
     if env.cluster is None or env.workspace_host is None:
         raise ConfigError(
-            f"{config.conf_dir / 'envs' / (config.env_name + '.yml')}: "
-            "cluster and workspace_host are required for a deployed environment"
+            f"{config.env_file}: cluster and workspace_host are required for a deployed environment"
         )
     identity = owner(config, dev_owner)
     return {

@@ -28,8 +28,10 @@ ENVIRONMENTS = ("local", "dev", "staging", "prod")
 # The ones with a workspace, jobs and a service principal: all but the laptop's.
 DEPLOYED_ENVIRONMENTS = ENVIRONMENTS[1:]
 CONF_DIR_VARIABLE = "MLOPS_CONF_DIR"
-# A JSON (or YAML) mapping merged into conf/envs/<env>.yml before validation: how a
-# stand-in runtime, an isolated e2e run or a notebook changes a value without copying conf/.
+# What every environment shares; conf/envs/<env>.yml holds only what differs.
+BASE_FILE = "base.yml"
+# A JSON (or YAML) mapping merged into the environment's settings before validation: how
+# a stand-in runtime changes a value without copying conf/ (in code: load_config overrides).
 OVERRIDES_VARIABLE = "MLOPS_CONFIG_OVERRIDES"
 
 _UC_NAME = re.compile(r"^[a-z][a-z0-9_]{0,254}$")
@@ -128,21 +130,16 @@ class Source(_Strict):
 
 
 class Tables(_Strict):
+    """Full `catalog.schema.table` names, derived from the environment's catalog and
+    schema (EnvConfig): a key left out is `<catalog>.<schema>.<key>`, a bare name
+    `<catalog>.<schema>.<name>`. `drift_metrics` is read only by `monitor`, so a project
+    that switches monitoring on needs no edit."""
+
     features: TableName
     validation_results: TableName
     evaluations: TableName
     predictions: TableName
-    # Read only by `monitor`; by default next to the features table, so a project that
-    # switches monitoring on (copier update --data include_monitoring=true) needs no edit.
     drift_metrics: TableName
-
-    @model_validator(mode="before")
-    @classmethod
-    def _drift_metrics_next_to_features(cls, data):
-        features = data.get("features") if isinstance(data, dict) else None
-        if isinstance(features, str) and not data.get("drift_metrics"):
-            data = {**data, "drift_metrics": f"{features.rsplit('.', 1)[0]}.drift_metrics"}
-        return data
 
 
 class Validation(_Strict):
@@ -216,7 +213,7 @@ class EnvConfig(_Strict):
     artifacts_volume: UcName = "artifacts"
     source: Source
     sample: SampleData
-    tables: Tables
+    tables: Tables  # by default every name is derived from catalog and schema (Tables)
     mlflow: MlflowSettings
     validation: Validation = Validation()
     evaluation: Evaluation
@@ -226,6 +223,26 @@ class EnvConfig(_Strict):
     monitoring: Monitoring = Field(default_factory=Monitoring)
     cluster: Cluster | None = None
     notebook_tasks: list[NotebookTask] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_table_names(cls, data):
+        if not isinstance(data, dict):
+            return data
+        catalog, schema = data.get("catalog"), data.get("schema", data.get("schema_"))
+        given = data.get("tables") or {}
+        if not (isinstance(catalog, str) and isinstance(schema, str) and isinstance(given, dict)):
+            return data
+        tables = {key: key for key in Tables.model_fields} | given
+        return {
+            **data,
+            "tables": {
+                key: f"{catalog}.{schema}.{name}"
+                if isinstance(name, str) and "." not in name
+                else name
+                for key, name in tables.items()
+            },
+        }
 
     @model_validator(mode="after")
     def _tables_stay_in_environment(self) -> EnvConfig:
@@ -245,6 +262,8 @@ class Config(_Strict):
     conf_dir: Path
     project: ProjectConfig
     env: EnvConfig
+    # Top-level key of the environment's settings -> the file that set it (last).
+    sources: dict[str, str] = {}
 
     @property
     def model_name(self) -> str:
@@ -253,8 +272,13 @@ class Config(_Strict):
 
     @property
     def env_file(self) -> Path:
-        """The environment's own file, for error messages that name it."""
+        """The environment's own file, conf/envs/<env>.yml."""
         return self.conf_dir / "envs" / f"{self.env_name}.yml"
+
+    def file_of(self, key: str) -> Path:
+        """The file that sets the top-level `key` (conf/base.yml or the environment's own),
+        for error messages that name where to fix a value."""
+        return Path(self.sources.get(key, self.env_file))
 
 
 def default_conf_dir() -> Path:
@@ -300,18 +324,27 @@ def _yaml_problem(error: yaml.YAMLError, path: Path) -> str:
     return f" (line {line + 1}, column {column + 1}): {problem}"
 
 
-def _describe(error: ValidationError, path: Path) -> str:
-    problems = []
+def _holds(data: dict, loc: tuple) -> bool:
+    """Whether `data` sets the first key of `loc` (where a problem with that key lies)."""
+    return bool(loc) and isinstance(data, dict) and loc[0] in data
+
+
+def _describe(error: ValidationError, layers: list[tuple[str, dict]], default: str) -> str:
+    """One line: each problem after the file that sets its key (`layers`: the files
+    merged, last wins); `default` when none does (a missing key)."""
+    by_file: dict[str, list[str]] = {}
     for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        loc = tuple(str(part) for part in item["loc"])
+        key = ".".join(loc) or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
         problem = f"{key}: {message}"
         # Echo scalars only: a whole mapping is long and may hold what must not be logged.
         scalar = isinstance(item.get("input"), str | int | float | bool)
         if item["type"] not in ("missing", "extra_forbidden") and scalar:
             problem += f" (got {item['input']!r})"
-        problems.append(problem)
-    return f"{path}: " + "; ".join(problems)
+        where = next((name for name, data in reversed(layers) if _holds(data, loc)), None)
+        by_file.setdefault(where or default, []).append(problem)
+    return "; ".join(f"{where}: " + "; ".join(problems) for where, problems in by_file.items())
 
 
 def merge(base: dict, changes: dict) -> dict:
@@ -339,23 +372,26 @@ def parse_overrides(text: str, source: str) -> dict:
     return changes
 
 
-def _parse(model: type[BaseModel], path: Path, overrides: dict | None = None) -> BaseModel:
-    data = _read_yaml(path)
-    if overrides:
-        data = merge(data, overrides)
+def _parse(model: type[BaseModel], layers: list[tuple[str, dict]], default: str = "") -> BaseModel:
+    """`model` from the mappings of `layers` ((name, data) pairs) merged in order; errors
+    name the file that sets the key, else `default` (by default the last file)."""
+    data: dict = {}
+    for _, layer in layers:
+        data = merge(data, layer)
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        where = f"{path} (with overrides)" if overrides else str(path)
-        raise ConfigError(_describe(error, Path(where))) from None
+        raise ConfigError(_describe(error, layers, default or layers[-1][0])) from None
 
 
 def load_config(
     env: str, conf_dir: Path | str | None = None, overrides: dict | None = None
 ) -> Config:
-    """Load conf/project.yml and conf/envs/<env>.yml into validated models.
+    """Load conf/project.yml and the environment's settings into validated models.
 
-    `overrides`, then $MLOPS_CONFIG_OVERRIDES, are merged into the environment's file.
+    The environment's settings are conf/base.yml (what every environment shares, if the
+    file exists), then conf/envs/<env>.yml, then `overrides`, then
+    $MLOPS_CONFIG_OVERRIDES, each merged into the one before, key by key.
     """
     conf = Path(conf_dir) if conf_dir is not None else default_conf_dir()
     if env not in ENVIRONMENTS:
@@ -366,6 +402,14 @@ def load_config(
         overrides or {},
         parse_overrides(os.environ.get(OVERRIDES_VARIABLE, ""), OVERRIDES_VARIABLE),
     )
-    project = _parse(ProjectConfig, conf / "project.yml")
-    env_config = _parse(EnvConfig, conf / "envs" / f"{env}.yml", changes)
-    return Config(env_name=env, conf_dir=conf, project=project, env=env_config)
+    project_file = conf / "project.yml"
+    project = _parse(ProjectConfig, [(str(project_file), _read_yaml(project_file))])
+    env_file = conf / "envs" / f"{env}.yml"
+    layers = [(str(env_file), _read_yaml(env_file))]
+    if (conf / BASE_FILE).is_file():
+        layers.insert(0, (str(conf / BASE_FILE), _read_yaml(conf / BASE_FILE)))
+    if changes:
+        layers.append((f"{env_file} (with overrides)", changes))
+    env_config = _parse(EnvConfig, layers, default=str(env_file))
+    sources = {key: name for name, data in layers for key in data}
+    return Config(env_name=env, conf_dir=conf, project=project, env=env_config, sources=sources)

@@ -42,7 +42,7 @@ def problem_and_metric(
     try:
         return problem, problem.metric(config.env.evaluation.metric)
     except problems.ProblemError as error:
-        raise TaskFailed(f"{config.env_file}: {error}") from None
+        raise TaskFailed(f"{config.file_of('evaluation')}: {error}") from None
 
 
 def installed_version(name: str) -> str | None:

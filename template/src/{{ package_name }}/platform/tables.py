@@ -1,7 +1,8 @@
-"""Table names: `catalog.schema.table` in config, whatever the engine calls them.
+"""The Delta tables: their names, their versions, and the rows tasks read from them.
 
-On Databricks the three-level Unity Catalog name is used as is. Locally the session
-catalog has only databases, so `catalog.schema` folds into one database name:
+Names are `catalog.schema.table` in config, whatever the engine calls them. On
+Databricks the three-level Unity Catalog name is used as is. Locally the session catalog
+has only databases, so `catalog.schema` folds into one database name:
 `dev.sales.features` becomes `dev__sales.features`.
 """
 
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyspark.sql import SparkSession
+from delta.tables import DeltaTable
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from .spark import on_databricks
 
@@ -65,3 +68,28 @@ def append_rows(spark: SparkSession, rows: list[dict[str, Any]], schema: str, na
         .option("mergeSchema", "true")
         .saveAsTable(resolve(name))
     )
+
+
+# Versions: every task pins the version it reads, and names its output after it.
+
+
+def current_version(spark: SparkSession, table: str) -> int:
+    return DeltaTable.forName(spark, resolve(table)).history(1).collect()[0]["version"]
+
+
+def batch_id(table: str, version: int) -> str:
+    """Names one scored input: the table and its Delta version (`cat.schema.t@v3`)."""
+    return f"{table}@v{int(version)}"
+
+
+def read_version(spark: SparkSession, table: str, version: int) -> DataFrame:
+    return spark.sql(f"SELECT * FROM {resolve(table)} VERSION AS OF {int(version)}")
+
+
+def missing_columns(df: DataFrame, columns: list[str]) -> list[str]:
+    return [column for column in columns if column not in df.columns]
+
+
+def is_holdout(id_column: str, percent: int) -> Column:
+    """The same rows are held out in every run: a hash of the id, not a random draw."""
+    return F.pmod(F.xxhash64(F.col(id_column)), F.lit(100)) < percent

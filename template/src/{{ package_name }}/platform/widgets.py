@@ -3,20 +3,11 @@
 On Databricks a notebook reads its parameters from `dbutils.widgets`. `LocalWidgets`
 offers the same calls (text, dropdown, get) so that the same notebook file runs
 locally: values come from MLOPS_WIDGET_<NAME> environment variables, else the default.
-`apply_overrides` turns the YAML of an "overrides" widget into a throw-away copy of
-conf/ with those keys merged into the environment's file.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from pathlib import Path
-
-import yaml
-
-from .config import merge, parse_overrides
 
 
 class LocalWidgets:
@@ -42,16 +33,3 @@ class LocalWidgets:
             allowed = ", ".join(self._choices[name])
             raise ValueError(f"widget {name}: '{value}' is not one of {allowed}")
         return value
-
-
-def apply_overrides(conf_dir: Path, env: str, overrides: str) -> Path:
-    """conf_dir itself without overrides; else a temp copy with them merged in."""
-    changes = parse_overrides(overrides, "overrides")
-    if not changes:
-        return Path(conf_dir)
-    copy = Path(tempfile.mkdtemp(prefix="conf-")) / "conf"
-    shutil.copytree(conf_dir, copy)
-    path = copy / "envs" / f"{env}.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    path.write_text(yaml.safe_dump(merge(data, changes), sort_keys=False), encoding="utf-8")
-    return copy

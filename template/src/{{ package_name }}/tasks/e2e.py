@@ -22,9 +22,8 @@ from pyspark.sql import functions as F
 
 from ..platform import gate, tracking
 from ..platform.config import ENVIRONMENTS, Config, ConfigError, load_config
-from ..platform.datasets import batch_id, current_version, read_version
 from ..platform.runner import TaskContext, TaskFailed, raise_failure, run_task, run_tasks
-from ..platform.tables import resolve, schema_exists
+from ..platform.tables import batch_id, current_version, read_version, resolve, schema_exists
 from . import PIPELINE, load
 
 

@@ -22,11 +22,10 @@ import pandas as pd
 from .. import model
 from ..platform import contract, problems, tracking
 from ..platform.config import Evaluation
-from ..platform.datasets import current_version, is_holdout, read_version
 from ..platform.gate import require_passed
 from ..platform.runner import TaskContext, TaskFailed
 from ..platform.scoring import model_classes
-from ..platform.tables import append_rows
+from ..platform.tables import append_rows, current_version, is_holdout, read_version
 
 
 def decide(

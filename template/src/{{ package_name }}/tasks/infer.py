@@ -15,11 +15,10 @@ from pyspark.sql import functions as F
 
 from .. import model
 from ..platform import contract, tracking
-from ..platform.datasets import batch_id, current_version, read_version
 from ..platform.gate import require_passed
 from ..platform.runner import TaskContext, TaskFailed
 from ..platform.scoring import PREDICTION, score
-from ..platform.tables import ensure_schema, resolve
+from ..platform.tables import batch_id, current_version, ensure_schema, read_version, resolve
 
 
 def check_schema(df: DataFrame, required: list[str], source: str) -> None:

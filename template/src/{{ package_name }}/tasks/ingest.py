@@ -21,10 +21,9 @@ from pyspark.sql import DataFrame, SparkSession
 
 from ..platform import contract
 from ..platform.config import Config
-from ..platform.datasets import current_version
 from ..platform.runner import TaskContext, TaskFailed
 from ..platform.spark import on_databricks
-from ..platform.tables import ensure_schema, resolve
+from ..platform.tables import current_version, ensure_schema, resolve
 
 
 def sample_generator(where: Path) -> ModuleType:
@@ -47,7 +46,7 @@ def sample_generator(where: Path) -> ModuleType:
 
 def read_source(spark: SparkSession, config: Config) -> DataFrame:
     source = config.env.source
-    where = config.env_file
+    where = config.file_of("source")
     if source.type == "sample":
         sample = config.env.sample
         return sample_generator(where).generate(

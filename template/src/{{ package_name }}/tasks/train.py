@@ -16,11 +16,11 @@ from pyspark.sql import DataFrame
 
 from .. import __version__, model
 from ..platform import contract, problems, profiles, tracking
-from ..platform.datasets import current_version, is_holdout, missing_columns, read_version
 from ..platform.gate import require_passed
 from ..platform.lineage import git_commit, template_version
 from ..platform.runner import TaskContext, TaskFailed
 from ..platform.scoring import CLASSES_KEY, PREDICTION
+from ..platform.tables import current_version, is_holdout, missing_columns, read_version
 
 
 def signature_example(features: pd.DataFrame) -> pd.DataFrame:

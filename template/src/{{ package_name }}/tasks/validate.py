@@ -24,9 +24,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
 from ..platform.config import ConfigError
-from ..platform.datasets import current_version, read_version
 from ..platform.runner import TaskContext, TaskFailed
-from ..platform.tables import append_rows
+from ..platform.tables import append_rows, current_version, read_version
 
 RESULT_SCHEMA = T.StructType(
     [
