@@ -105,8 +105,7 @@ def test_answers_drive_the_config(matrix_project) -> None:
     node_types = {"aws": "m5d.xlarge", "azure": "Standard_D4ds_v5", "gcp": "n2-standard-4"}
     assert dev["cluster"]["node_type_id"] == node_types[answers["cloud"]]
     assert dev["cluster"]["spark_version"] == "17.3.x-cpu-ml-scala2.13"
-    tables = dev["tables"]
-    assert ("drift_metrics" in tables) is answers["include_monitoring"]
+    assert "tables" not in dev  # derived from catalog and schema
     assert ("monitoring" in dev) is answers["include_monitoring"]
     readme = (project / "README.md").read_text()
     if answers["ci_auth"] == "github-oidc":

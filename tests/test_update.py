@@ -4,8 +4,10 @@ an old tag, edited as a user would, then updated by the projects' own update scr
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -23,6 +25,7 @@ import add_score_column_to_model as score_column  # noqa: E402
 import answers as answer_rules  # noqa: E402 (extensions/, on the path through conftest)
 import correct_conf_comments  # noqa: E402
 import fleet  # noqa: E402
+import move_shared_conf_to_base as shared_conf  # noqa: E402
 import throwaway_template as throwaway  # noqa: E402
 
 updater = fleet.load_updater()
@@ -71,6 +74,14 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def settings(path: Path) -> dict:
+    """An environment file's top-level sections over conf/base.yml's, as the loader merges
+    them (section by section is enough for these checks)."""
+    base = path.parents[1] / "base.yml"
+    shared = yaml.safe_load(base.read_text()) if base.is_file() else {}
+    return {**(shared or {}), **yaml.safe_load(path.read_text())}
+
+
 USER_NOTEBOOK = "# Databricks notebook source\nprint('my analysis')\n"
 
 
@@ -97,7 +108,7 @@ def test_update_keeps_user_work_and_brings_the_platform(template_repo, tmp_path,
     assert '"C": 0.5' in (project / "src/churn_model/model/spec.py").read_text()
     assert "max_value: 130" in (project / "conf/expectations/features.yml").read_text()
     assert (project / "notebooks" / "exploration.py").read_text() == USER_NOTEBOOK
-    local = yaml.safe_load((project / "conf/envs/local.yml").read_text())
+    local = settings(project / "conf/envs/local.yml")
     assert local["sample"]["rows"] == 4000
     # The platform, current; the migration filled in the new config key.
     assert (project / "src/churn_model/tasks/monitor.py").is_file()
@@ -238,7 +249,7 @@ def test_recopy_runs_the_migrations_it_would_skip(template_repo, tmp_path, capfd
     assert "running the skipped migration add_inference_threshold.py" in capfd.readouterr().out
     for path in sorted((project / "conf" / "envs").glob("*.yml")):
         text = path.read_text()
-        assert yaml.safe_load(text)["inference"] == {"threshold": 0.5}, path.name
+        assert settings(path)["inference"] == {"threshold": 0.5}, path.name
         assert "webhook_url" not in text, path.name
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == NEW
@@ -388,7 +399,7 @@ def test_a_failed_migration_leaves_the_project_as_it_was_and_can_be_rerun(
     commit_all(project, "fix the typo")
     result = updater.update(project, NEW)
     assert result.status == "updated"
-    assert yaml.safe_load(dev.read_text())["inference"] == {"threshold": 0.5}
+    assert settings(dev)["inference"] == {"threshold": 0.5}
 
 
 def test_a_project_in_a_subfolder_reports_its_conflicts(template_repo, tmp_path) -> None:
@@ -421,7 +432,7 @@ def test_a_cloud_change_brings_conf_in_line_or_shows_a_conflict(template_repo, t
     principals = {"sp_staging_client_id": STAGING_SP, "sp_prod_client_id": PROD_SP}
     project = generate(template_repo, tmp_path / "project", NEW, cloud="aws", **principals)
     envs = project / "conf" / "envs"
-    edit(envs / "prod.yml", "floor: 0.7 ", "floor: 0.75")  # the owner's own value
+    edit(envs / "prod.yml", "rows: 20000", "rows: 30000")  # the owner's own value
     aws_node = answer_rules.node_type("aws")
     edit(envs / "staging.yml", f"node_type_id: {aws_node}", "node_type_id: i3.8xlarge")
     commit_all(project, "my settings")
@@ -446,7 +457,7 @@ def test_a_cloud_change_brings_conf_in_line_or_shows_a_conflict(template_repo, t
             assert yaml.safe_load(text)["cluster"]["node_type_id"] == gcp_node, env
     staging = (envs / "staging.yml").read_text()
     assert "i3.8xlarge" in staging and gcp_node in staging and "<<<<<<< before updating" in staging
-    assert "floor: 0.75" in (envs / "prod.yml").read_text()
+    assert "rows: 30000" in (envs / "prod.yml").read_text()
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["cloud"] == "gcp" and answers["_commit"] == NEW
 
@@ -724,7 +735,8 @@ def test_untrue_conf_comments_are_corrected_only_where_generated(tmp_path) -> No
 
 def test_the_corrected_comments_are_those_a_fresh_copy_has(default_project: Path) -> None:
     """An updated project's conf equals a fresh copy's: the new comments are the template's."""
-    text = (default_project / "conf" / "envs" / "dev.yml").read_text()
+    conf = default_project / "conf"
+    text = (conf / "base.yml").read_text() + (conf / "envs" / "dev.yml").read_text()
     for key, (old, new) in correct_conf_comments.CORRECTIONS.items():
         (line,) = [line for line in text.splitlines() if line.lstrip().startswith(key)]
         assert line.endswith(new) and old not in text, key
@@ -848,3 +860,83 @@ def test_webhook_migration_moves_the_url_out_of_conf_without_printing_it(tmp_pat
     assert "MLOPS_ALERT_WEBHOOK_URL" in local and yaml.safe_load(local)["monitoring"] is None
     assert (envs / "prod.yml").read_text() == "catalog: prod\n"
     assert webhook.migrate(tmp_path) == []  # idempotent
+
+
+# The 0.2.0 migrations that run before move_shared_conf_to_base, in copier.yml's order.
+CONF_MIGRATIONS = [
+    "add_inference_threshold",
+    "add_failure_notifications",
+    "move_webhook_url_to_secret",
+    "correct_conf_comments",
+]
+LOAD_EVERY_ENVIRONMENT = """
+import json, sys
+from churn_model.platform.config import ENVIRONMENTS, load_config
+settings = {e: load_config(e, sys.argv[1]).env.model_dump(mode="json") for e in ENVIRONMENTS}
+print(json.dumps(settings))
+"""
+
+
+def _loaded(conf: Path, package_src: Path) -> dict:
+    """Every environment's settings, as the new platform's loader reads them."""
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_EVERY_ENVIRONMENT, str(conf)],
+        env={**os.environ, "PYTHONPATH": str(package_src)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+def test_shared_conf_moves_to_the_base_file_and_no_setting_changes(
+    template_repo, tmp_path, default_project: Path
+) -> None:
+    """An old project's four environment files, as the earlier migrations leave them and
+    with edits of its own, after `copier update` wrote the release's conf/base.yml: every
+    environment's loaded settings are the same before and after the migration."""
+    project = generate(template_repo, tmp_path / "old", OLDEST)
+    for name in CONF_MIGRATIONS:
+        script = ROOT / "migrations" / f"{name}.py"
+        subprocess.run([sys.executable, str(script), str(project)], check=True, capture_output=True)
+    envs = project / "conf" / "envs"
+    edit(envs / "prod.yml", "floor: 0.7 ", "floor: 0.8 ")  # prod's gate is stricter
+    edit(
+        envs / "dev.yml",
+        "predictions: dev.churn_model.predictions",
+        "predictions: dev.churn_model.scores",
+    )
+    shutil.copy(default_project / "conf" / "base.yml", project / "conf" / "base.yml")
+    before = tmp_path / "before"
+    shutil.copytree(project / "conf", before)
+    src = default_project / "src"
+
+    changed = shared_conf.migrate(project)
+    assert envs / "prod.yml" in changed
+    assert _loaded(project / "conf", src) == _loaded(before, src)
+    loaded = _loaded(project / "conf", src)
+    assert loaded["prod"]["evaluation"]["floor"] == 0.8
+    assert loaded["dev"]["tables"]["predictions"] == "dev.churn_model.scores"
+    base = yaml.safe_load((project / "conf" / "base.yml").read_text())
+    for path in envs.glob("*.yml"):
+        data = yaml.safe_load(path.read_text())
+        assert "validation" not in data and "inference" not in data, path  # shared: moved
+        assert "evaluation" in data, path  # prod's differs: every file keeps its own
+        assert ("tables" in data) is (path.name == "dev.yml"), path  # derived names: dropped
+    assert set(base) >= {"validation", "inference"}
+    assert shared_conf.migrate(project) == []  # a second run changes nothing
+
+
+def test_shared_conf_migration_refuses_a_move_that_would_change_a_setting(tmp_path) -> None:
+    envs = tmp_path / "conf" / "envs"
+    envs.mkdir(parents=True)
+    for env in ("dev", "prod"):
+        (envs / f"{env}.yml").write_text(
+            f"catalog: {env}\nschema: s\ntables:\n  predictions: {env}.s.predictions\n"
+        )
+    # The owner's base.yml renames a table: the environments' full names were what kept it.
+    (tmp_path / "conf" / "base.yml").write_text("tables:\n  predictions: scores\n")
+    before = {p: p.read_text() for p in envs.glob("*.yml")}
+    with pytest.raises(shared_conf.MigrationError, match=r"conf/envs/dev.yml: its settings"):
+        shared_conf.migrate(tmp_path)
+    assert {p: p.read_text() for p in envs.glob("*.yml")} == before
