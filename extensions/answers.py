@@ -8,6 +8,7 @@ call them directly as well as through Copier.
 
 from __future__ import annotations
 
+import ast
 import keyword
 import re
 import sys
@@ -17,13 +18,42 @@ from urllib.parse import urlparse
 import yaml
 from jinja2.ext import Extension
 
+# The generated project checks the slug, Unity Catalog names and application ids again
+# whenever it loads conf/, where the answers land. Those patterns are written once, in
+# its platform/config.py; they are read from there (Copier runs this file in its own
+# environment, which cannot import the generated package).
+CONF_MODULE = (
+    Path(__file__).resolve().parents[1] / "template/src/{{ package_name }}/platform/config.py"
+)
+
+
+def conf_patterns(path: Path = CONF_MODULE) -> dict[str, str]:
+    """{name: pattern} of the module-level `*_PATTERN = r"..."` string literals."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = {
+        node.targets[0].id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id.endswith("_PATTERN")
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    }
+    wanted = {"SLUG_PATTERN", "UC_NAME_PATTERN", "APPLICATION_ID_PATTERN"}
+    if not wanted <= set(found):
+        missing = ", ".join(sorted(wanted - set(found)))
+        raise RuntimeError(f"{path}: {missing} must be assigned a string literal")
+    return found
+
+
+_CONF = conf_patterns()
+
 # Answers checked against a pattern: {rule: (pattern, the rule as the docs state it,
-# what the error says after the quoted answer)}. platform/config.py checks the slug,
-# Unity Catalog names and application ids again when a project loads conf/:
-# tests/test_answers.py keeps its patterns equal to these.
+# what the error says after the quoted answer)}.
 PATTERN_RULES = {
     "slug": (
-        r"^[a-z][a-z0-9-]{2,39}$",
+        _CONF["SLUG_PATTERN"],
         "3-40 characters: lower-case letters, digits and `-`, starting with a letter.",
         "is not a valid slug: use 3-40 characters, lower-case letters, digits and '-', "
         "starting with a letter",
@@ -42,7 +72,7 @@ PATTERN_RULES = {
     # Lower case only: Unity Catalog folds names to lower case, and unquoted names
     # keep SQL, dbx and the local resolver free of backtick quoting.
     "uc_identifier": (
-        r"^[a-z][a-z0-9_]{0,254}$",
+        _CONF["UC_NAME_PATTERN"],
         "A Unity Catalog name: lower-case letters, digits and `_`, starting with a letter.",
         "is not a valid Unity Catalog name: use lower-case letters, digits and '_', "
         "starting with a letter, at most 255 characters",
@@ -57,7 +87,7 @@ PATTERN_RULES = {
 
 
 # A service principal's application id as conf/ stores it: a lower-case UUID.
-APPLICATION_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+APPLICATION_ID = _CONF["APPLICATION_ID_PATTERN"]
 
 
 def _pattern_rule(rule: str):

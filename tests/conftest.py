@@ -27,6 +27,19 @@ MATRIX = [
     }
     for cloud, auth, monitoring in itertools.product(CLOUDS, CI_AUTHS, MONITORING)
 ]
+# Answers a real team gives: nothing may assume the template's defaults. The generated
+# suite runs once with the defaults (test_generated_project.py, the template's Python)
+# and once with these (test_runtime_standin.py, the runtime's Python and libraries).
+OTHER_ANSWERS = {
+    "project_name": "Fraud Scoring",
+    "project_slug": "fraud-scoring",
+    "package_name": "fraudscore",
+    "schema_name": "fraud",
+    "catalog_dev": "ml_dev",
+    "catalog_staging": "ml_staging",
+    "catalog_prod": "ml_prod",
+    "include_monitoring": False,
+}
 
 
 def matrix_id(answers: dict) -> str:

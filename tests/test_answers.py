@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import ast
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import answers
@@ -136,28 +138,74 @@ def test_derived_values() -> None:
         assert QUESTIONS[key]["when"] is False
 
 
-def _conf_patterns() -> dict[str, str]:
-    """The patterns platform/config.py checks conf/ with, read from its source."""
-    path = ROOT / "template" / "src" / "{{ package_name }}" / "platform" / "config.py"
-    found = {}
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            target = node.targets[0]
-            if isinstance(target, ast.Name) and target.id in ("_UC_NAME", "_UUID"):
-                found[target.id] = node.value.args[0].value
-        if isinstance(node, ast.ClassDef) and node.name == "ProjectInfo":
-            for field in node.body:
-                if isinstance(field, ast.AnnAssign) and field.target.id == "slug":
-                    (pattern,) = [k.value.value for k in field.value.keywords if k.arg == "pattern"]
-                    found["slug"] = pattern
-    return found
+# Answers near each rule's edges: the answers' check and conf/'s must agree on each.
+EDGE_CASES = {
+    "slug": ["churn-model", "abc", "ab", "Churn-model", "1churn", "a" * 40, "a" * 41, "a_b"],
+    "uc_identifier": ["ml_dev", "m", "ML_dev", "_ml", "9ml", "a" * 255, "a" * 256, "ml-dev"],
+    "application_id": [
+        "00000000-0000-4000-8000-000000000001",
+        "ABCDEF00-0000-4000-8000-000000000001",
+        "00000000-0000-4000-8000-00000000001",
+        "00000000000040008000000000000001",
+    ],
+}
+CONF_VERDICTS = """
+import json, sys
+from pydantic import ValidationError
+from churn_model.platform import config
+
+def accepts(check, value):
+    try:
+        check(value)
+    except (ValueError, ValidationError):
+        return False
+    return True
+
+cases = json.loads(sys.argv[1])
+checks = {
+    "slug": lambda v: config.ProjectInfo.model_validate({**PROJECT, "slug": v}),
+    "uc_identifier": lambda v: config.ModelInfo.model_validate({"name": v}),
+    "application_id": lambda v: config.ServicePrincipals.model_validate({"staging": v}),
+}
+print(json.dumps({rule: [accepts(checks[rule], v) for v in cases[rule]] for rule in cases}))
+"""
 
 
-def test_conf_checks_the_answers_with_the_same_patterns() -> None:
-    """An answer Copier accepts must load as conf/ (the answers land there): one rule,
-    written twice for two tools, kept equal here."""
-    assert _conf_patterns() == {
-        "slug": answers.PATTERN_RULES["slug"][0],
-        "_UC_NAME": answers.PATTERN_RULES["uc_identifier"][0],
-        "_UUID": answers.APPLICATION_ID,
+def test_an_answer_copier_accepts_is_one_conf_accepts(default_project: Path) -> None:
+    """The answers land in conf/, which the project checks on every load: both tools
+    must give the same verdict, the extension reading conf/'s own patterns."""
+    info = yaml.safe_load((default_project / "conf" / "project.yml").read_text())["project"]
+    code = CONF_VERDICTS.replace("PROJECT", repr(info))
+    result = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(EDGE_CASES)],
+        cwd=default_project,
+        env={"PYTHONPATH": str(default_project / "src"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    conf = json.loads(result.stdout)
+    copier = {
+        "slug": [answers.slug_error(v) == "" for v in EDGE_CASES["slug"]],
+        "uc_identifier": [
+            answers.uc_identifier_error(v) == "" for v in EDGE_CASES["uc_identifier"]
+        ],
+        "application_id": [
+            answers.optional_uuid_error(v) == "" for v in EDGE_CASES["application_id"]
+        ],
     }
+    assert copier == conf
+    assert all(any(verdicts) and not all(verdicts) for verdicts in conf.values())
+
+
+def test_a_conf_pattern_that_is_not_a_literal_is_named(tmp_path: Path) -> None:
+    module = tmp_path / "config.py"
+    module.write_text(
+        'SLUG_PATTERN = r"^[a-z]+$"\nUC_NAME_PATTERN = "^x$"\n'
+        'APPLICATION_ID_PATTERN = "^" + "[0-9a-f]{32}$"\n'
+    )
+    with pytest.raises(RuntimeError) as error:
+        answers.conf_patterns(module)
+    assert str(error.value) == (
+        f"{module}: APPLICATION_ID_PATTERN must be assigned a string literal"
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -567,12 +568,39 @@ def test_a_run_passes_the_workflow_only_when_it_succeeded(
     client = type("Client", (), {"jobs": jobs})()
     argv = ["churn-model-e2e-test", "--", "e2e", "--env", "staging", "--isolate", "pr-7"]
     run_job.POLL_SECONDS = 0
+    before = signal.getsignal(signal.SIGTERM)
     code = run_job.main(argv, client=client)
     assert jobs.params == ["e2e", "--env", "staging", "--isolate", "pr-7"]
     assert code == (0 if passes else 1)
+    assert signal.getsignal(signal.SIGTERM) is before  # not left behind after the run
     err = capsys.readouterr().err
     if not passes:
         assert err.count("\n") == 1 and final.life_cycle_state in err
+
+
+class _CancelledWhileRunning(_Jobs):
+    """The GitHub workflow is cancelled (SIGTERM) while the run is still going."""
+
+    def get_run(self, run_id):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return super().get_run(run_id)
+
+
+def test_a_cancelled_workflow_cancels_its_run_and_gives_back_the_signal(
+    default_project: Path, capsys
+) -> None:
+    run_job = _script(default_project, "run_job")
+    jobs = _CancelledWhileRunning([_State("RUNNING")], ["churn-model-e2e-test"])
+    client = type("Client", (), {"jobs": jobs})()
+    run_job.POLL_SECONDS = 0
+    before = signal.getsignal(signal.SIGTERM)
+
+    assert run_job.main(["churn-model-e2e-test"], client=client) == 1
+
+    assert jobs.cancelled == [42]
+    assert "was cancelled with the workflow" in capsys.readouterr().err
+    # Whoever called it (a test runner, a longer script) keeps its own SIGTERM handling.
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_run_job_finds_a_workflow_by_its_key_in_the_deployment(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import PROD_SP, ROOT, STAGING_SP, render
+from conftest import OTHER_ANSWERS, PROD_SP, ROOT, STAGING_SP, render
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import runtime_standin as standin
@@ -105,7 +105,9 @@ def test_the_verdict_rule_catches_a_failure_that_returns() -> None:
 def test_generated_suite_passes_on_the_runtime_python_and_libraries(
     runtime: str, tmp_path: Path
 ) -> None:
-    project = render(tmp_path / "project", dbr_version=runtime)
+    """With a real team's answers (conftest.OTHER_ANSWERS), not the defaults."""
+    project = render(tmp_path / "fraud-scoring", **OTHER_ANSWERS, dbr_version=runtime)
+    assert (project / "src" / "fraudscore" / "tasks" / "train.py").is_file()
     python = standin.runtime_env(standin.runtime_spec(runtime))
     wheel = standin.build_wheel(project, tmp_path / "dist")
     standin.install_wheel(python, wheel, standin.runtime_spec(runtime), tmp_path)

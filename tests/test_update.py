@@ -117,16 +117,9 @@ def test_update_keeps_user_work_and_brings_the_platform(template_repo, tmp_path,
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == NEW
     assert "inference.threshold" in result.upgrade_notes
-    # And the updated project's own test suite passes.
+    # And the updated project runs its pipeline and passes its own tests.
     env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
-    suite = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert suite.returncode == 0, suite.stdout[-3000:] + suite.stderr[-3000:]
+    run_and_test(project, env)
 
 
 def test_platform_edit_that_the_update_changes_is_a_visible_conflict(
@@ -547,9 +540,16 @@ def make(project: Path, env: dict[str, str], target: str) -> None:
 
 
 def run_and_test(project: Path, env: dict[str, str]) -> None:
-    """After a data scientist's change: the pipeline on their model, then their suite."""
+    """After a data scientist's change: the pipeline on their model, then the tests that
+    run on it (`make test-unit`: the unit suite and tests/model).
+
+    Not the whole `make test`: its integration tests run the toy model, with the toy's
+    source, suite and gate, in place of the project's (tests/conftest.py), so they test
+    the platform rather than the data scientist's change; and an updated project's
+    platform is byte for byte a fresh copy's (test_update_equals_a_fresh_copy), whose
+    whole suite test_generated_project.py runs. (This keeps the template's CI in time.)"""
     make(project, env, "run")
-    make(project, env, "test")
+    make(project, env, "test-unit")
 
 
 def replace_build_model(project: Path, code: str) -> Path:
@@ -825,11 +825,12 @@ def test_notifications_migration_takes_the_author_email_once(tmp_path) -> None:
 def test_upgrade_notes_cover_exactly_the_skipped_versions() -> None:
     changelog = (
         "## [Unreleased]\n\n## [0.3.0]\n### Upgrade notes\n- three\n"
-        "## [0.2.0]\n### Added\n- x\n### Upgrade notes\n- two\n\n## [0.1.0]\n"
-        "### Upgrade notes\n- one\n"
+        "## [0.2.0]\n### Upgrade notes (0.1.0 projects)\n- two-a\n### Added\n- x\n"
+        "### Upgrade notes\n- two\n\n## [0.1.0]\n### Upgrade notes\n- one\n"
     )
     notes = updater.upgrade_notes(changelog, "v0.1.0", "v0.3.0")
     assert "- three" in notes and "- two" in notes and "- one" not in notes
+    assert "- two-a" in notes and "- x" not in notes
     assert updater.upgrade_notes(changelog, "v0.2.0", "v0.2.0") == ""
 
 

@@ -75,13 +75,17 @@ def run_and_wait(client, name: str, params: list[str], poll: float = POLL_SECOND
         client.jobs.cancel_run(run_id=run_id)
         raise RunError(f"cancelled: run {run_id} of '{name}' was cancelled with the workflow")
 
-    signal.signal(signal.SIGTERM, cancel)
-    while True:
-        run = client.jobs.get_run(run_id=run_id)
-        if _value(run.state.life_cycle_state) in TERMINAL:
-            break
-        print(f"{name}: run {run_id} {_value(run.state.life_cycle_state)}", flush=True)
-        time.sleep(poll)
+    # Only while waiting: the caller's own handler (or none) is back once the run ends.
+    previous = signal.signal(signal.SIGTERM, cancel)
+    try:
+        while True:
+            run = client.jobs.get_run(run_id=run_id)
+            if _value(run.state.life_cycle_state) in TERMINAL:
+                break
+            print(f"{name}: run {run_id} {_value(run.state.life_cycle_state)}", flush=True)
+            time.sleep(poll)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     succeeded, line = outcome(run)
     page = getattr(run, "run_page_url", "") or ""
     if not succeeded:

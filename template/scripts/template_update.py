@@ -131,6 +131,9 @@ def changelog_at(src: str, ref: str) -> str:
         return git(Path(tmp) / "t", "show", f"{ref}:CHANGELOG.md")
 
 
+UPGRADE_NOTES = re.compile(r"^### Upgrade notes[^\n]*\n(?P<notes>.*?)(?=^##|\Z)", re.M | re.S)
+
+
 def upgrade_notes(changelog: str, after: str, upto: str) -> str:
     """The "Upgrade notes" of every CHANGELOG section in (after, upto]."""
     low, high = as_version(after), as_version(upto)
@@ -141,9 +144,11 @@ def upgrade_notes(changelog: str, after: str, upto: str) -> str:
         if version is None or high is None or version > high or (low and version <= low):
             continue
         body = changelog[match.end() : following.start() if following else len(changelog)]
-        part = re.search(r"^### Upgrade notes\n(?P<notes>.*?)(?=^##|\Z)", body, re.M | re.S)
-        if part and part["notes"].strip():
-            notes.append(f"#### {match['version']}\n\n{part['notes'].strip()}")
+        # Every "### Upgrade notes..." part of the section ("### Upgrade notes (0.1.0
+        # projects)" included): a note left out of the pull request is a step nobody takes.
+        parts = [p["notes"].strip() for p in UPGRADE_NOTES.finditer(body) if p["notes"].strip()]
+        if parts:
+            notes.append(f"#### {match['version']}\n\n" + "\n\n".join(parts))
     return "\n\n".join(notes)
 
 

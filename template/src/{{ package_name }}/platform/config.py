@@ -34,8 +34,14 @@ BASE_FILE = "base.yml"
 # a stand-in runtime changes a value without copying conf/ (in code: load_config overrides).
 OVERRIDES_VARIABLE = "MLOPS_CONFIG_OVERRIDES"
 
-_UC_NAME = re.compile(r"^[a-z][a-z0-9_]{0,254}$")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# The rules for names the Copier answers give: written only here. The template's Copier
+# extension reads these three string literals from this file to check the answers, so an
+# answer Copier accepts always loads. Keep them plain string literals.
+SLUG_PATTERN = r"^[a-z][a-z0-9-]{2,39}$"
+UC_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,254}$"  # lower case: Unity Catalog folds names
+APPLICATION_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_UC_NAME = re.compile(UC_NAME_PATTERN)
+_UUID = re.compile(APPLICATION_ID_PATTERN)
 
 
 class ConfigError(ValueError):
@@ -81,7 +87,7 @@ class _Strict(BaseModel):
 
 class ProjectInfo(_Strict):
     name: str = Field(min_length=1)
-    slug: str = Field(pattern=r"^[a-z][a-z0-9-]{2,39}$")
+    slug: str = Field(pattern=SLUG_PATTERN)
     package: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
     description: str = ""
 
