@@ -4,6 +4,7 @@ an old tag, edited as a user would, then updated by the projects' own update scr
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -116,7 +117,8 @@ def test_update_keeps_user_work_and_brings_the_platform(template_repo, tmp_path,
     assert local["inference"] == {"threshold": 0.5}
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == NEW
-    assert "inference.threshold" in result.upgrade_notes
+    # The notes of exactly the releases after `old`: inference.threshold came with 0.2.0.
+    assert ("inference.threshold" in result.upgrade_notes) == (old == "v0.1.0")
     # And the updated project runs its pipeline and passes its own tests.
     env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
     run_and_test(project, env)
@@ -832,6 +834,25 @@ def test_upgrade_notes_cover_exactly_the_skipped_versions() -> None:
     assert "- three" in notes and "- two" in notes and "- one" not in notes
     assert "- two-a" in notes and "- x" not in notes
     assert updater.upgrade_notes(changelog, "v0.2.0", "v0.2.0") == ""
+
+
+def test_every_upgrade_note_of_a_release_reaches_its_update() -> None:
+    """Read line by line, not by the update script's pattern: every bullet under an
+    "### Upgrade notes..." heading of each released section is in the update's notes."""
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    versions = [r["version"] for r in RELEASES]
+    for before, release in itertools.pairwise(versions):
+        notes = updater.upgrade_notes(changelog, before, release)
+        section = changelog.split(f"## [{release[1:]}]", 1)[1].split("\n## [", 1)[0]
+        bullets, inside = [], False
+        for line in section.splitlines():
+            if line.startswith("#"):
+                inside = line.startswith("### Upgrade notes")
+            elif inside and line.startswith("- "):
+                bullets.append(line)
+        assert bullets, f"{release} has no upgrade notes to check"
+        missing = [b for b in bullets if b not in notes]
+        assert missing == [], (release, missing)
 
 
 def test_webhook_migration_moves_the_url_out_of_conf_without_printing_it(tmp_path) -> None:
