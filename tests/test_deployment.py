@@ -561,13 +561,13 @@ class _Jobs:
     ],
 )
 def test_a_run_passes_the_workflow_only_when_it_succeeded(
-    default_project: Path, final: _State, passes: bool, capsys
+    default_project: Path, final: _State, passes: bool, capsys, monkeypatch
 ) -> None:
     run_job = _script(default_project, "run_job")
     jobs = _Jobs([_State("PENDING"), _State("RUNNING"), final], ["churn-model-e2e-test"])
     client = type("Client", (), {"jobs": jobs})()
     argv = ["churn-model-e2e-test", "--", "e2e", "--env", "staging", "--isolate", "pr-7"]
-    run_job.POLL_SECONDS = 0
+    monkeypatch.setattr(run_job, "POLL_SECONDS", 0)
     before = signal.getsignal(signal.SIGTERM)
     code = run_job.main(argv, client=client)
     assert jobs.params == ["e2e", "--env", "staging", "--isolate", "pr-7"]
@@ -587,12 +587,12 @@ class _CancelledWhileRunning(_Jobs):
 
 
 def test_a_cancelled_workflow_cancels_its_run_and_gives_back_the_signal(
-    default_project: Path, capsys
+    default_project: Path, capsys, monkeypatch
 ) -> None:
     run_job = _script(default_project, "run_job")
     jobs = _CancelledWhileRunning([_State("RUNNING")], ["churn-model-e2e-test"])
     client = type("Client", (), {"jobs": jobs})()
-    run_job.POLL_SECONDS = 0
+    monkeypatch.setattr(run_job, "POLL_SECONDS", 0)
     before = signal.getsignal(signal.SIGTERM)
 
     assert run_job.main(["churn-model-e2e-test"], client=client) == 1

@@ -66,7 +66,8 @@ def outcome(run) -> tuple[bool, str]:
     return life == "TERMINATED" and result == "SUCCESS", f"{life}/{result or '-'}{detail}"
 
 
-def run_and_wait(client, name: str, params: list[str], poll: float = POLL_SECONDS) -> str:
+def run_and_wait(client, name: str, params: list[str], poll: float | None = None) -> str:
+    poll = POLL_SECONDS if poll is None else poll  # read when called, not when defined
     job_id = find_job(client, name)
     waiter = client.jobs.run_now(job_id=job_id, python_params=params or None)
     run_id = waiter.run_id
