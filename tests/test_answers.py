@@ -152,7 +152,8 @@ EDGE_CASES = {
 CONF_VERDICTS = """
 import json, sys
 from pydantic import ValidationError
-from churn_model.platform import config
+import importlib
+config = importlib.import_module(PACKAGE + '.platform.config')
 
 def accepts(check, value):
     try:
@@ -175,7 +176,7 @@ def test_an_answer_copier_accepts_is_one_conf_accepts(default_project: Path) -> 
     """The answers land in conf/, which the project checks on every load: both tools
     must give the same verdict, the extension reading conf/'s own patterns."""
     info = yaml.safe_load((default_project / "conf" / "project.yml").read_text())["project"]
-    code = CONF_VERDICTS.replace("PROJECT", repr(info))
+    code = CONF_VERDICTS.replace("PROJECT", repr(info)).replace("PACKAGE", repr(info["package"]))
     result = subprocess.run(
         [sys.executable, "-c", code, json.dumps(EDGE_CASES)],
         cwd=default_project,

@@ -841,6 +841,7 @@ def test_every_upgrade_note_of_a_release_reaches_its_update() -> None:
     "### Upgrade notes..." heading of each released section is in the update's notes."""
     changelog = (ROOT / "CHANGELOG.md").read_text()
     versions = [r["version"] for r in RELEASES]
+    checked = 0
     for before, release in itertools.pairwise(versions):
         notes = updater.upgrade_notes(changelog, before, release)
         section = changelog.split(f"## [{release[1:]}]", 1)[1].split("\n## [", 1)[0]
@@ -850,9 +851,11 @@ def test_every_upgrade_note_of_a_release_reaches_its_update() -> None:
                 inside = line.startswith("### Upgrade notes")
             elif inside and line.startswith("- "):
                 bullets.append(line)
-        assert bullets, f"{release} has no upgrade notes to check"
         missing = [b for b in bullets if b not in notes]
         assert missing == [], (release, missing)
+        checked += len(bullets)
+    # A release may have no upgrade notes; the releases together must have some to check.
+    assert checked, "no released CHANGELOG section has an upgrade note to check"
 
 
 def test_webhook_migration_moves_the_url_out_of_conf_without_printing_it(tmp_path) -> None:
