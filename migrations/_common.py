@@ -7,10 +7,14 @@ owner fixes the file named here and runs the same update again.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import yaml
+
+# Where scripts/template_update.py asks for a failed step's one-line error.
+ERROR_FILE = "TEMPLATE_MIGRATION_ERROR_FILE"
 
 
 class MigrationError(Exception):
@@ -25,16 +29,19 @@ def load_yaml(path: Path, root: Path) -> object:
         mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
         where = f"{path.relative_to(root)}:{mark.line + 1}" if mark else str(path.relative_to(root))
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise MigrationError(
-            f"{where}: not valid YAML ({problem}); fix it and update again"
-        ) from None
+        raise MigrationError(f"{where}: not valid YAML ({problem})") from None
 
 
-def run(name: str, migrate_and_report) -> None:
-    """Script entry: the project is argv[1] or the working directory; errors are one line."""
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
+def run(name: str, migrate_and_report, root: Path | None = None) -> None:
+    """Step entry: the project is `root`, else argv[1] or the working directory (a step
+    run as a script); errors are one line."""
+    if root is None:
+        root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
     try:
         migrate_and_report(root)
     except MigrationError as error:
         print(f"error: migration {name}: {error}", file=sys.stderr)
+        # For the update's one-line summary (a fleet's table), which cannot see stderr.
+        if report_to := os.environ.get(ERROR_FILE):
+            Path(report_to).write_text(f"migration {name}: {error}", encoding="utf-8")
         sys.exit(1)

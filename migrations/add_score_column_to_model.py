@@ -61,7 +61,7 @@ def _features_end(path: Path, root: Path) -> int | None:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except SyntaxError as error:
         where = f"{path.relative_to(root)}:{error.lineno}"
-        problem = f"not valid Python ({error.msg}); fix it and update again"
+        problem = f"not valid Python ({error.msg})"
         raise MigrationError(f"{where}: {problem}") from None
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else []

@@ -11,6 +11,7 @@ older answers file: nothing to do.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -39,15 +40,16 @@ def previous_version(project: Path) -> Version | None:
     return version((yaml.safe_load(shown.stdout) or {}).get("_commit"))
 
 
-def skipped(before: Version, now: Version) -> list[str]:
-    """The migration scripts for the versions in (before, now], in copier.yml's order."""
+def skipped(before: Version, now: Version) -> list[list[str]]:
+    """The migrations for the versions in (before, now], in copier.yml's order: each a
+    script under migrations/ and its arguments."""
     config = yaml.safe_load((TEMPLATE / "copier.yml").read_text(encoding="utf-8"))
-    scripts = []
+    commands = []
     for migration in config.get("_migrations", []):
         at = version(migration["version"])
         if at is not None and before < at <= now:
-            scripts.append(migration["command"].split("/migrations/", 1)[1].strip('"'))
-    return scripts
+            commands.append(shlex.split(migration["command"].split("/migrations/", 1)[1]))
+    return commands
 
 
 def main(project: Path) -> int:
@@ -55,9 +57,11 @@ def main(project: Path) -> int:
     now = version((yaml.safe_load((project / ANSWERS).read_text()) or {}).get("_commit"))
     if before is None or now is None or now <= before:
         return 0
-    for script in skipped(before, now):
-        print(f"recopy {before} -> {now}: running the skipped migration {script}")
-        result = subprocess.run([sys.executable, str(TEMPLATE / "migrations" / script)])
+    for script, *steps in skipped(before, now):
+        print(
+            f"recopy {before} -> {now}: running the skipped migration {' '.join(steps) or script}"
+        )
+        result = subprocess.run([sys.executable, str(TEMPLATE / "migrations" / script), *steps])
         if result.returncode != 0:
             return result.returncode
     return 0

@@ -30,3 +30,20 @@ def test_the_lifecycle_benchmark_prints_every_row() -> None:
     for model in ("default", "gradient boosting"):
         assert re.search(rf"^{model}\s+2,000{cells}\s*$", result.stdout, re.M), result.stdout
     assert re.search(r"^\s+2,000\s+[\d.]+ s\s+[\d.]+\s+<", result.stdout, re.M), result.stdout
+
+
+def test_the_update_benchmark_prints_every_row() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/bench_update.py", "--single", "1", "--fleet", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for row in (
+        r"one project \(first\)\s+[\d.]+ s",
+        r"one project \(median of 1\)\s+[\d.]+ s\s+< 2 s",
+        r"same, plain copier \(median of 1\)\s+[\d.]+ s\s+\([\d.]+x the time\)",
+        r"fleet of 1 \(\d processes\)\s+[\d.]+ s",
+    ):
+        assert re.search(rf"^{row}", result.stdout, re.M), result.stdout

@@ -241,7 +241,8 @@ def test_recopy_runs_the_migrations_it_would_skip(template_repo, tmp_path, capfd
     copier.run_recopy(
         str(project), vcs_ref=NEW, defaults=True, overwrite=True, unsafe=True, quiet=True
     )
-    assert "running the skipped migration add_inference_threshold.py" in capfd.readouterr().out
+    out = capfd.readouterr().out
+    assert "running the skipped migration add_inference_threshold add_failure_notifications" in out
     for path in sorted((project / "conf" / "envs").glob("*.yml")):
         text = path.read_text()
         assert settings(path)["inference"] == {"threshold": 0.5}, path.name
@@ -299,6 +300,58 @@ def test_update_equals_a_fresh_copy(template_repo, tmp_path) -> None:
     assert differing == PROJECT_OWNED_DIFFERENCES
 
 
+def _twins(project: Path) -> Path:
+    """A second clone of the project's repository, at the same commit."""
+    twin = project.parent / f"{project.name}-twin"
+    git(project.parent, "clone", "--quiet", str(project), str(twin))
+    return twin
+
+
+def _outcome(result) -> tuple:
+    return (
+        result.status,
+        result.from_version,
+        result.to_version,
+        result.conflicts,
+        result.kept,
+        result.deleted_changed,
+        result.upgrade_notes,
+    )
+
+
+@pytest.mark.parametrize("change", ["owner-edits", "answer-change"])
+def test_the_faster_copier_leaves_what_plain_copier_leaves(
+    template_repo, tmp_path, monkeypatch, change
+) -> None:
+    """The update skips copier's repeated work (ADR 0017): same files, same index, same
+    report as with copier as it is, for an owner's edits, deletions and a conflict, and
+    for an answer change (whose conf/ merge renders one more time)."""
+    assert updater.faster_worker_class() is not None, (
+        f"copier {copier.__version__} lacks a hook the update's speed-ups need (ADR 0017)"
+    )
+    project = generate(template_repo, tmp_path / "project", OLDEST)
+    if change == "owner-edits":
+        make_user_edits(project)
+        edit(project / "src/churn_model/tasks/infer.py", ">= 0.5)", ">= 0.6)")  # conflicts
+        (project / "tests" / "unit" / "test_tables.py").unlink()
+        (project / "src" / "churn_model" / "tasks" / "promote.py").unlink()
+        commit_all(project, "owner changes")
+        data = {}
+    else:
+        data = {"include_monitoring": False}
+    twin = _twins(project)
+
+    faster = updater.update(project, NEW, data=data)
+    monkeypatch.setenv(updater.PLAIN_COPIER, "1")
+    plain = updater.update(twin, NEW, data=data)
+
+    assert _outcome(faster) == _outcome(plain)
+    assert faster.status != "up to date"
+    assert _snapshot(project) == _snapshot(twin)
+    status = ("status", "--porcelain", "--untracked-files=all")
+    assert git(project, *status) == git(twin, *status) != ""
+
+
 def test_up_to_date_project_is_left_alone(template_repo, tmp_path) -> None:
     project = generate(template_repo, tmp_path / "project", NEW)
     head = git(project, "rev-parse", "HEAD")
@@ -338,7 +391,7 @@ def test_fleet_reports_and_updates_what_is_behind(template_repo, tmp_path, capsy
     dirty = generate(template_repo, tmp_path / "dirty", OLDEST)
     (dirty / "scratch.txt").write_text("wip")
     broken = generate(template_repo, tmp_path / "broken", OLDEST)
-    break_yaml(broken)
+    break_yaml_line = break_yaml(broken)
     later = generate(template_repo, tmp_path / "later", OLDEST)
     everyone = [str(p) for p in (behind, current, dirty, broken, later)]
 
@@ -364,7 +417,8 @@ def test_fleet_reports_and_updates_what_is_behind(template_repo, tmp_path, capsy
     assert report[str(current)] == [NEW, "->", NEW, "up to date"]
     assert report[str(dirty)][3].startswith("refused: ") and "uncommitted" in report[str(dirty)][3]
     assert report[str(broken)][3].startswith("failed: ")
-    assert "migration add_inference_threshold failed" in report[str(broken)][3]
+    reason = report[str(broken)][3]  # the step, the file and the line, in the table
+    assert f"migration add_inference_threshold: {break_yaml_line}4: not valid YAML" in reason
     assert f"{later}: updated on {branch}\n" in err and "[5/5] " in err  # progress
 
     assert fleet.main([str(behind), str(later), "--to", NEW]) == 0
@@ -384,7 +438,7 @@ def test_a_failed_migration_leaves_the_project_as_it_was_and_can_be_rerun(
     # Two lines: the migration names the file and line; the update says what to do.
     assert err.count("\n") == 2 and "Traceback" not in err
     assert f"error: migration add_inference_threshold: {where}4: not valid YAML" in err
-    assert "stopped (migration add_inference_threshold failed)" in err
+    assert f"stopped (migration add_inference_threshold: {where}4: not valid YAML" in err
     assert "run the same update again" in err
     assert _snapshot(project) == before and git(project, "status", "--porcelain") == ""
     assert git(project, "rev-parse", "HEAD") == head

@@ -17,12 +17,15 @@ GitHub Actions the results also go to $GITHUB_OUTPUT. Platform-owned: updates ke
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -125,7 +128,11 @@ def release_tags(src: str) -> list[str]:
     return [tag for _, tag in sorted(versions)]
 
 
-def changelog_at(src: str, ref: str) -> str:
+def changelog_at(src: str, ref: str, checkouts: dict | None = None) -> str:
+    """The template's CHANGELOG at `ref`: from a checkout the update made, else a clone."""
+    for (_, at), checkout in (checkouts or {}).items():
+        if at == ref and (Path(checkout) / "CHANGELOG.md").is_file():
+            return (Path(checkout) / "CHANGELOG.md").read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         git(Path(tmp), "clone", "--quiet", "--no-checkout", "--filter=blob:none", src, "t")
         return git(Path(tmp) / "t", "show", f"{ref}:CHANGELOG.md")
@@ -167,6 +174,169 @@ def conflicted_files(project: Path) -> list[str]:
     return found
 
 
+# ------------------------------------------------------------ copier, without repeats
+# `copier update` renders the template three times (the old version, the new one and
+# in place) and makes a checkout of the template for each; the checks after it needed
+# the old and the new render again. Most of that time went to work repeated with the
+# same result: compiling the same Jinja string (every path part, the answers file's
+# name at every file), one `git config` call per file, one checkout per render, and
+# those two renders. `faster_copier()` skips only these repeats (ADR 0017);
+# tests/test_update.py checks that an update leaves the same files, index and report
+# with and without it. A copier without the hooks it needs, or
+# TEMPLATE_UPDATE_PLAIN_COPIER=1, runs copier as it is.
+
+PLAIN_COPIER = "TEMPLATE_UPDATE_PLAIN_COPIER"
+
+
+@contextlib.contextmanager
+def faster_copier(project: Path, root: Path):
+    """Within the block: copier's Worker without repeated work, one template checkout
+    per (template, version), and copier's own renders of the old and the new version
+    kept for the checks after the update. Yields (kept renders {(version, answers):
+    folder}, see Renders; checkouts {(template, version): folder}). Checkouts and kept
+    renders go under `root`; renders made there are not kept."""
+    import copier._main
+    import copier._template
+
+    worker = faster_worker_class()
+    if worker is None or os.environ.get(PLAIN_COPIER):
+        yield {}, {}
+        return
+    real_clone, checkouts = copier._template.clone, {}
+
+    def clone(url: str, ref: str = "HEAD", location: str | None = None) -> str:
+        # Copier removes the `location` it made, and never writes into a checkout.
+        if (url, ref) not in checkouts:
+            checkouts[url, ref] = real_clone(url, ref, location=tempfile.mkdtemp(dir=root))
+        return checkouts[url, ref]
+
+    plain_worker = copier._main.Worker
+    copier._main.Worker, copier._template.clone = worker, clone
+    _KEEP_RENDERS[:] = [(project.resolve(), Path(root), {})]
+    try:
+        yield _KEEP_RENDERS[0][2], checkouts
+    finally:
+        copier._main.Worker, copier._template.clone = plain_worker, real_clone
+        _KEEP_RENDERS.clear()
+
+
+# While faster_copier() runs: (the project, a folder, {(version, answers): a copy}).
+_KEEP_RENDERS: list = []
+
+
+_FASTER_WORKER: list = []
+
+
+def faster_worker_class():
+    """copier's Worker with the repeats skipped, or None if this copier lacks a hook."""
+    if _FASTER_WORKER:
+        return _FASTER_WORKER[0]
+    import copier._main
+    import copier._template
+    from copier._jinja_ext import get_yield_context
+
+    base = copier._main.Worker
+    hooks = (
+        isinstance(base.__dict__.get("jinja_env"), cached_property),
+        isinstance(base.__dict__.get("answers_relpath"), property),
+        callable(getattr(base, "_render_string", None)),
+        callable(getattr(base, "_sync_git_index_executable_bit", None)),
+        callable(getattr(copier._template, "clone", None)),
+    )
+    if not all(hooks):
+        _FASTER_WORKER.append(None)
+        return None
+
+    def reset_yield(env) -> None:
+        # What copier's YieldExtension.preprocess does before each compile.
+        context = get_yield_context(env)
+        context.yield_name = context.yield_iterable = None
+
+    class FasterWorker(base):
+        @cached_property
+        def jinja_env(self):
+            env = base.jinja_env.func(self)
+            compile_string, compiled = env.from_string, {}
+
+            def from_string(source, globals=None, template_class=None):
+                if globals is not None or template_class is not None:
+                    return compile_string(source, globals, template_class)
+                reset_yield(env)
+                if source not in compiled:
+                    compiled[source] = compile_string(source)
+                return compiled[source]
+
+            env.from_string = from_string  # this worker's environment only
+            return env
+
+        def _plain(self, text: str) -> bool:
+            """Jinja renders `text` to itself: no delimiter, no line syntax, one line."""
+            env = self.jinja_env
+            if env.line_statement_prefix or env.line_comment_prefix or {"\n", "\r"} & set(text):
+                return False
+            starts = (env.block_start_string, env.variable_start_string, env.comment_start_string)
+            return not any(start in text for start in starts)
+
+        def _render_string(self, string, extra_context=None):
+            if self._plain(string):
+                reset_yield(self.jinja_env)
+                return string
+            return super()._render_string(string, extra_context)
+
+        @property
+        def answers_relpath(self):
+            name = str(self.answers_file or self.template.answers_relpath)
+            return Path(name) if self._plain(name) else base.answers_relpath.fget(self)
+
+        @cached_property
+        def _git_tracks_file_modes(self) -> bool:
+            """Copier's per-file method does nothing unless core.fileMode is false."""
+            found = subprocess.run(
+                ["git", "config", "--type=bool", "--get", "core.fileMode"],
+                cwd=self.subproject.local_abspath,
+                capture_output=True,
+                text=True,
+            )
+            return found.returncode != 0 or found.stdout.strip() != "false"
+
+        def _sync_git_index_executable_bit(self, dst_relpath, src_mode):
+            if not self._git_tracks_file_modes:
+                super()._sync_git_index_executable_bit(dst_relpath, src_mode)
+
+        def run_copy(self):
+            super().run_copy()
+            if _KEEP_RENDERS:
+                keep_render(self, *_KEEP_RENDERS[0])
+
+    _FASTER_WORKER.append(FasterWorker)
+    return FasterWorker
+
+
+def keep_render(worker, project: Path, root: Path, kept: dict) -> None:
+    """Keep a copy of a render that copier's update made outside the project (the old
+    version with the old answers, the new one with the new answers), under the key
+    Renders looks up: the version and the answers it recorded. Not when the update
+    rendered it with exclusions of its own (the new version's), which a plain render
+    would not have."""
+    dst = Path(worker.dst_path).resolve()
+    if (
+        dst == project
+        or dst.is_relative_to(root)
+        or not set(worker.exclude) <= set(worker.template.exclude)
+    ):
+        return
+    answers = dst / worker.answers_relpath
+    recorded = yaml.safe_load(answers.read_text(encoding="utf-8")) if answers.is_file() else None
+    if not isinstance(recorded, dict) or "_commit" not in recorded:
+        return  # nothing to look it up by: the checks render it themselves
+    copy = Path(tempfile.mkdtemp(dir=root))
+    # Links, not copies: copier only adds files to its renders, or unlinks them.
+    shutil.copytree(
+        dst, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git"), copy_function=link
+    )
+    kept.setdefault(render_key(str(recorded["_commit"]), recorded), copy)
+
+
 def update(project: Path, to: str | None = None, data: dict | None = None) -> UpdateResult:
     """Run `copier update` on a clean project; refuse anything else untouched.
 
@@ -195,42 +365,52 @@ def update(project: Path, to: str | None = None, data: dict | None = None) -> Up
                 f"{project}: --data {key}: renaming is not an update (the package and every "
                 "name follow it); generate a new project and move model/, conf/ and notebooks/"
             )
+    failed_step = Path(tempfile.mkdtemp()) / "migration-error"  # a failed migration's line
     try:
-        copier.run_update(
-            dst_path=project,
-            vcs_ref=target,
-            data=data,
-            defaults=True,
-            overwrite=True,
-            unsafe=True,  # the template's own Jinja extension and migrations
-            conflict="inline",
-            quiet=True,
-        )
-        changed = answer_changes(answers, read_answers(project))
-        dropped = [key for key in changed if key not in data]
-        if dropped:
-            raise UpdateRefused(
-                f"{project}: the update would replace answers that are no longer valid with "
-                "defaults: "
-                + ", ".join(f"{k} {changed[k][0]!r} -> {changed[k][1]!r}" for k in dropped)
-                + "; nothing was changed: give each one on purpose with --data QUESTION=VALUE"
+        # One template checkout per version for copier's three renders and the checks'.
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            faster_copier(project, Path(tmp)) as (copier_renders, checkouts),
+            environment(TEMPLATE_MIGRATION_ERROR_FILE=str(failed_step)),
+        ):
+            copier.run_update(
+                dst_path=project,
+                vcs_ref=target,
+                data=data,
+                defaults=True,
+                overwrite=True,
+                unsafe=True,  # the template's own Jinja extension and migrations
+                conflict="inline",
+                quiet=True,
             )
-        with tempfile.TemporaryDirectory() as tmp:
-            rendered = Renders(src, Path(tmp))
+            changed = answer_changes(answers, read_answers(project))
+            dropped = [key for key in changed if key not in data]
+            if dropped:
+                raise UpdateRefused(
+                    f"{project}: the update would replace answers that are no longer valid "
+                    "with defaults: "
+                    + ", ".join(f"{k} {changed[k][0]!r} -> {changed[k][1]!r}" for k in dropped)
+                    + "; nothing was changed: give each one on purpose with --data "
+                    "QUESTION=VALUE"
+                )
+            rendered = Renders(src, Path(tmp), copier_renders)
             manual = follow_answers(project, rendered, target, answers, changed)
             kept = keep_edited_removals(project, rendered, current, answers)
             unseen = deleted_but_changed(project, rendered, current, target, answers)
+            notes = upgrade_notes(changelog_at(src, target, checkouts), current, target)
     except UpdateRefused:
         restore(project)
         raise
     except Exception as error:  # any stop would leave a half-updated project
         restore(project)
+        reason = failed_step.read_text() if failed_step.is_file() else stopped_at(error)
         raise UpdateFailed(
-            f"{project}: the update to {target} stopped ({stopped_at(error)}); the project is "
-            "as it was before it: fix what is named above and run the same update again"
+            f"{project}: the update to {target} stopped ({reason}); the project is as it was "
+            "before it: fix what is named above and run the same update again"
         ) from None
+    finally:
+        shutil.rmtree(failed_step.parent, ignore_errors=True)
     conflicts = conflicted_files(project)
-    notes = upgrade_notes(changelog_at(src, target), current, target)
     if manual:
         notes = f"{manual}\n\n{notes}".strip()
     status = "conflicts" if conflicts or kept else "updated"
@@ -254,16 +434,17 @@ def answer_changes(before: dict, after: dict) -> dict[str, tuple]:
 class Renders:
     """What the template generates at a ref for some answers (no tasks, no git), each
     rendered once per update: the checks after `copier update` compare the project with
-    the same few renders (the old version, the new one with the new answers)."""
+    the same few renders (the old version, the new one with the new answers). `made`:
+    the ones copier's update made already (faster_copier)."""
 
-    def __init__(self, src: str, root: Path) -> None:
-        self.src, self.root, self.done = src, root, {}
+    def __init__(self, src: str, root: Path, made: dict | None = None) -> None:
+        self.src, self.root, self.done = src, root, dict(made or {})
 
     def __call__(self, ref: str, answers: dict) -> Path:
         import copier
 
         public = {k: v for k, v in answers.items() if not k.startswith("_")}
-        key = (ref, yaml.safe_dump(public, sort_keys=True))
+        key = render_key(ref, answers)
         if key not in self.done:
             dst = Path(tempfile.mkdtemp(dir=self.root))  # a fresh folder, even after a failure
             copier.run_copy(
@@ -278,6 +459,18 @@ class Renders:
             )
             self.done[key] = dst
         return self.done[key]
+
+
+def link(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or links not allowed
+        shutil.copy2(src, dst)
+
+
+def render_key(ref: str, answers: dict) -> tuple[str, str]:
+    public = {k: v for k, v in answers.items() if not k.startswith("_")}
+    return ref, yaml.safe_dump(public, sort_keys=True)
 
 
 def follow_answers(project: Path, rendered: Renders, ref: str, before: dict, changed: dict) -> str:
@@ -385,11 +578,34 @@ def restore(project: Path) -> None:
     git(project, "clean", "-fdq", "--", ".")
 
 
+@contextlib.contextmanager
+def environment(**values: str):
+    """`values` in the environment of the migrations copier runs, within the block.
+    Copier starts them with plumbum's copy of the environment (taken when it was
+    imported), so both that and os.environ get them."""
+    from plumbum import local
+
+    before = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        with local.env(**values):
+            yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def stopped_at(error: Exception) -> str:
     """Which step stopped: the migration's script name, or the error's first line."""
     command = getattr(error, "cmd", None)
     if isinstance(command, str) and "/migrations/" in command:
-        return f"migration {Path(command.split()[-1]).stem} failed"
+        script, *steps = command.split("/migrations/", 1)[1].split()
+        if steps:  # a release's steps in one process (run_steps.py): the failed one said so
+            return "a migration failed, named above"
+        return f"migration {Path(script).stem} failed"
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
