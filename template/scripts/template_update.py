@@ -365,7 +365,9 @@ def update(project: Path, to: str | None = None, data: dict | None = None) -> Up
                 f"{project}: --data {key}: renaming is not an update (the package and every "
                 "name follow it); generate a new project and move model/, conf/ and notebooks/"
             )
-    failed_step = Path(tempfile.mkdtemp()) / "migration-error"  # a failed migration's line
+    # A failed migration writes its one line here (the template's migrations/_common.py
+    # reads the path from TEMPLATE_MIGRATION_ERROR_FILE), for the summary below.
+    failed_step = Path(tempfile.mkdtemp()) / "migration-error"
     try:
         # One template checkout per version for copier's three renders and the checks'.
         with (
