@@ -44,6 +44,7 @@ def test_the_update_benchmark_prints_every_row() -> None:
         r"one project \(first\)\s+[\d.]+ s",
         r"one project \(median of 1\)\s+[\d.]+ s\s+< 2 s",
         r"same, plain copier \(median of 1\)\s+[\d.]+ s\s+\([\d.]+x the time\)",
+        r"one project, own process \(median of 1\)\s+[\d.]+ s",
         r"fleet of 1 \(\d processes\)\s+[\d.]+ s",
     ):
         assert re.search(rf"^{row}", result.stdout, re.M), result.stdout
