@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -224,13 +225,9 @@ def faster_copier(project: Path, root: Path):
 _KEEP_RENDERS: list = []
 
 
-_FASTER_WORKER: list = []
-
-
+@functools.cache
 def faster_worker_class():
     """copier's Worker with the repeats skipped, or None if this copier lacks a hook."""
-    if _FASTER_WORKER:
-        return _FASTER_WORKER[0]
     import copier._main
     import copier._template
     from copier._jinja_ext import get_yield_context
@@ -244,7 +241,6 @@ def faster_worker_class():
         callable(getattr(copier._template, "clone", None)),
     )
     if not all(hooks):
-        _FASTER_WORKER.append(None)
         return None
 
     def reset_yield(env) -> None:
@@ -308,7 +304,6 @@ def faster_worker_class():
             if _KEEP_RENDERS:
                 keep_render(self, *_KEEP_RENDERS[0])
 
-    _FASTER_WORKER.append(FasterWorker)
     return FasterWorker
 
 
@@ -446,7 +441,7 @@ class Renders:
         import copier
 
         public = {k: v for k, v in answers.items() if not k.startswith("_")}
-        key = render_key(ref, answers)
+        key = render_key(ref, public)
         if key not in self.done:
             dst = Path(tempfile.mkdtemp(dir=self.root))  # a fresh folder, even after a failure
             copier.run_copy(
@@ -471,6 +466,7 @@ def link(src: str, dst: str) -> None:
 
 
 def render_key(ref: str, answers: dict) -> tuple[str, str]:
+    """A render's key: the ref and the public answers (recorded `_` keys left out)."""
     public = {k: v for k, v in answers.items() if not k.startswith("_")}
     return ref, yaml.safe_dump(public, sort_keys=True)
 
