@@ -8,11 +8,13 @@ DEMO := build/demo
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help check-java setup demo test docs bench runtime-check clean
+.PHONY: help check-java setup setup-parts demo test test-static test-spark docs bench runtime-check clean
 
 help:
 	@echo "make demo   render a demo project into $(DEMO) and run its pipeline locally"
-	@echo "make test   run the template's test suite"
+	@echo "make test   run the template's test suite: both tiers"
+	@echo "make test-static  the static tier only (no JVM; a few minutes)"
+	@echo "make test-spark   the Spark tier only (generated suite, stand-in, pipelines)"
 	@echo "make docs   build the documentation site into site/"
 	@echo "make bench  print the benchmark tables (foundation, lifecycle, update)"
 	@echo "make runtime-check  the demo project on the stand-in Databricks runtime (table per task)"
@@ -45,15 +47,42 @@ ACTIONLINT_VERSION := v1.7.7
 	@command -v go >/dev/null || { echo "error: Go is required to build actionlint" >&2; exit 1; }
 	GOBIN=$(CURDIR)/.tools go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
-setup: check-java $(VENV)/.installed $(DBX_VENV)/.installed .tools/actionlint
+# The stand-in runtimes' environments (.venv-runtime/<runtime>, one per runtimes/*.yml, on
+# the runtime's Python): built once here, so that no test pays for them.
+RUNTIME_ENVS := .venv-runtime/.prepared
+$(RUNTIME_ENVS): $(VENV)/.installed $(wildcard runtimes/*.yml)
+	$(PY) scripts/runtime_standin.py --prepare
+	touch $@
+
+# The environments build side by side (they download, mostly): about half the time.
+setup: check-java
+	@$(MAKE) --no-print-directory -j4 setup-parts
+
+setup-parts: $(VENV)/.installed $(DBX_VENV)/.installed .tools/actionlint $(RUNTIME_ENVS)
 
 demo: setup
 	rm -rf $(DEMO)
 	$(PY) -m copier copy --trust --defaults --quiet --vcs-ref HEAD "$(CURDIR)" $(DEMO)
 	$(MAKE) -C $(DEMO) run drift-demo PY=$(PY)
 
+# Two tiers (docs/contributing.md): static (no JVM) and Spark (tests marked `spark`;
+# tests/conftest.py fails any other test that starts a JVM). xdist runs TEST_JOBS
+# workers and gives each a whole file, so that a file's fixtures (the stand-in's
+# project) are built once, in the order tests/conftest.py gives (not by size). (Not
+# `loadgroup`: it does not group on pytest 9.2,
+# pytest-dev/pytest-xdist#1386.)
+TEST_JOBS ?= 2
+PYTEST := $(PY) -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
+
 test: setup
-	$(PY) -m pytest tests
+	$(PYTEST) tests
+
+# No file of the static tier shares an expensive fixture: tests go out one by one.
+test-static: setup
+	$(PY) -m pytest -n $(TEST_JOBS) --dist load -m "not spark" tests
+
+test-spark: setup
+	$(PYTEST) -m spark tests
 
 docs: setup
 	$(PY) -m mkdocs build --strict

@@ -1,6 +1,7 @@
 """The offline stand-in for a Databricks Runtime ML job cluster, and the check run on it.
 
     .venv/bin/python scripts/runtime_standin.py PROJECT [--runtime "17.3 LTS"]
+    .venv/bin/python scripts/runtime_standin.py --prepare   # build every runtime's env
 
 What a cluster of the runtime does with a generated project, done here as closely as
 this machine allows:
@@ -11,21 +12,33 @@ this machine allows:
 2. The project's wheel, built as CI builds it, installed the way a cluster library is:
    with the preinstalled versions as constraints, so a wheel that would replace a
    runtime library (or lacks a dependency the runtime does not have) fails here.
-3. Every `python_wheel_task` of the deployment payload, as dbx's own reader renders
+3. Every `python_wheel_task` of one deployed environment's payload (staging, the one
+   with the e2e job; `--run-env` picks another), as dbx's own reader renders
    conf/deployment.yml (nothing restated here), run as the runtime runs it: in a fresh
    process outside the repository, the entry point looked up in the installed wheel's
    metadata and called with the task's `parameters` as argv, its return value ignored.
-   Local Spark, Delta tables and an MLflow SQLite registry stand in for the cluster's
-   services (MLOPS_CONFIG_OVERRIDES points the config at them).
+   As on a job cluster, the task processes share one driver JVM and its Spark session
+   (made by the project's own platform/spark.py, with Delta Lake and a Derby
+   metastore): each attaches to it and finds it as the active session. Local Spark,
+   Delta tables and an MLflow SQLite registry stand in for the cluster's services
+   (MLOPS_CONFIG_OVERRIDES points the config at them).
 4. Tasks that must fail are run too (a model gate no candidate can pass): they must
    raise. A task that returns after failing would leave a green job run.
+5. The other environments run the same code with other parameters, so each of their
+   wheel tasks is checked at the payload level, without Spark: the same entry points
+   and task keys as the environment that ran (its parameters with the environment's
+   name in place), the wheel as their library, and the parameters parsed by the
+   installed entry point itself, which loads that environment's config from the wheel
+   and builds the model where the task trains, then stops before any task body.
 
-It prints one line per task: ran, failed-as-expected or broken (exit 1 if any broken).
+It prints one line per task: ran, failed-as-expected, parsed or broken (exit 1 if any
+broken).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -33,6 +46,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -47,9 +61,58 @@ DBX_PYTHON = ROOT / ".venv-dbx" / "bin" / "python"
 TEST_TOOLS = ["pytest>=8,<10", "sqlalchemy>=2,<2.1"]
 RESULT_MARK = "STANDIN-RESULT "
 
-# Runs inside the runtime environment: how a python_wheel_task calls its entry point.
-RUNNER = f"""
-import importlib, importlib.metadata as metadata, json, sys
+# Defined in both scripts below, which run inside the runtime environment: call an entry
+# point and print, in one marked line, how it ended.
+REPORT = f"""
+import json as _json
+
+
+def report(call, returned):
+    try:
+        value = call()
+    except SystemExit as error:
+        outcome = {{"outcome": "exited", "detail": repr(error.code)}}
+    except BaseException as error:
+        lines = str(error).strip().splitlines()
+        first = lines[0] if lines else ""
+        outcome = {{"outcome": "raised", "detail": type(error).__name__ + ": " + first}}
+    else:
+        outcome = returned(value)
+    print({RESULT_MARK!r} + _json.dumps(outcome), flush=True)
+"""
+
+# Runs inside the runtime environment for as long as one environment's tasks run: the
+# job cluster's driver. Its JVM and Spark session, made by the project's own
+# platform/spark.py, serve every task process in turn, as a cluster's JVM serves every
+# task of a job; its stdin closing ends it.
+DRIVER = f"""
+import importlib, json, sys
+from pathlib import Path
+spark = importlib.import_module(sys.argv[1] + ".platform.spark").local_spark(Path(sys.argv[2]))
+parameters = spark.sparkContext._gateway.gateway_parameters
+print({RESULT_MARK!r} + json.dumps([parameters.port, parameters.auth_token]), flush=True)
+sys.stdin.read()
+"""
+
+# Runs inside the runtime environment: how a python_wheel_task calls its entry point. A
+# task process attaches to the cluster's JVM and makes its session the active one, as a
+# cluster's Python does: the project's get_spark() then finds it.
+RUNNER = """
+import importlib, importlib.metadata as metadata, json, os, sys
+if "PYSPARK_GATEWAY_PORT" in os.environ:
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # the cluster's Python, for UDF workers
+    from pyspark import SparkContext
+    from pyspark.java_gateway import launch_gateway
+    from pyspark.sql import SparkSession
+    gateway = launch_gateway()  # the running JVM's, from PYSPARK_GATEWAY_PORT and _SECRET
+    jvm = gateway.jvm
+    scala_context = jvm.org.apache.spark.SparkContext.getOrCreate()
+    context = SparkContext(
+        gateway=gateway, jsc=jvm.org.apache.spark.api.java.JavaSparkContext(scala_context)
+    )
+    session = jvm.org.apache.spark.sql.SparkSession.getDefaultSession().get()
+    jvm.org.apache.spark.sql.SparkSession.setActiveSession(session)
+    SparkSession(context, session)
 package, entry_point, parameters = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 points = [p for p in metadata.distribution(package).entry_points if p.name == entry_point]
 if points:
@@ -57,17 +120,40 @@ if points:
 else:  # the runtime's fallback: <package>.<entry_point>()
     function = getattr(importlib.import_module(package.replace("-", "_")), entry_point)
 sys.argv = [entry_point, *parameters]
-try:
-    value = function()
-except SystemExit as error:
-    outcome = {{"outcome": "exited", "detail": repr(error.code)}}
-except BaseException as error:
-    lines = str(error).strip().splitlines()
-    first = lines[0] if lines else ""
-    outcome = {{"outcome": "raised", "detail": type(error).__name__ + ": " + first}}
-else:
-    outcome = {{"outcome": "returned", "detail": repr(value)}}
-print({RESULT_MARK!r} + json.dumps(outcome), flush=True)
+report(function, lambda value: {"outcome": "returned", "detail": repr(value)})
+"""
+
+# Runs inside the runtime environment, once per environment that is not run: each task's
+# entry point called as RUNNER calls it, with the task bodies replaced by loading the
+# config they would run on (cli.run_tasks and tasks.e2e.run_tasks are the one path from
+# a parsed command line to the tasks). One process for all of an environment's tasks:
+# nothing here starts Spark or keeps state between calls but the imports.
+PARSER = """
+import importlib, importlib.metadata as metadata, json, sys
+for task in json.loads(sys.argv[1]):
+    seen = []
+
+    def call(task=task, seen=seen):
+        package, entry_point = task["package"], task["entry_point"]
+        (point,) = [
+            p for p in metadata.distribution(package).entry_points if p.name == entry_point
+        ]
+        root = point.value.split(":")[0].split(".")[0]
+        cli = importlib.import_module(root + ".cli")
+        e2e = importlib.import_module(root + ".tasks.e2e")
+        load_config = importlib.import_module(root + ".platform.config").load_config
+
+        def parsed_only(tasks, env, conf_dir, *args, overrides=None, **kwargs):
+            load_config(env, conf_dir, overrides)
+            seen.extend([env, *[name for name, _ in tasks]])
+            return None
+
+        cli.run_tasks = e2e.run_tasks = parsed_only
+        sys.argv = [entry_point, *task["parameters"]]
+        return point.load()()
+
+    report(call, lambda value: {"outcome": "returned" if seen else "ran-nothing",
+                                "detail": " ".join(seen)})
 """
 
 # Runs inside the runtime environment after the tasks: what the registry then holds.
@@ -102,13 +188,16 @@ class TaskResult:
     expected: str  # "success" or "failure"
     outcome: str  # returned / raised / exited / crashed
     detail: str
-    verdict: str  # ran / failed-as-expected / broken
+    verdict: str  # ran / failed-as-expected / parsed / broken
 
 
 def verdict(expected: str, outcome: str, detail: str) -> str:
-    """A task that should succeed must return; one that should fail must raise."""
+    """A task that should succeed must return; one that should fail must raise; one
+    only parsed must reach its tasks (detail: the environment, then the task names)."""
     if expected == "success":
         return "ran" if outcome == "returned" and detail in ("0", "None") else "broken"
+    if expected == "parsed":
+        return "parsed" if outcome == "returned" else "broken"
     return "failed-as-expected" if outcome == "raised" else "broken"
 
 
@@ -152,11 +241,17 @@ def _run(command: list, what: str, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
-def runtime_env(spec: dict, base: Path = ROOT / ".venv-runtime") -> Path:
+# Each runtime has two environments of its own kind: the cluster's (the stand-in installs
+# the project's wheel into it and runs its tasks) and the one the generated suite runs in,
+# so that both can run at once (tests/test_generated_suite.py).
+CLUSTER, SUITE = "", "-suite"
+
+
+def runtime_env(spec: dict, role: str = CLUSTER, base: Path = ROOT / ".venv-runtime") -> Path:
     """The runtime's Python with its preinstalled libraries; rebuilt when the file changes."""
     stamp_text = spec["file"].read_text() + "\n".join(TEST_TOOLS)
     digest = hashlib.sha256(stamp_text.encode()).hexdigest()[:16]
-    env = base / str(spec["name"]).replace(" ", "-")
+    env = base / (str(spec["name"]).replace(" ", "-") + role)
     python = env / "bin" / "python"
     stamp = env / ".standin-installed"
     if stamp.is_file() and stamp.read_text() == digest and python.is_file():
@@ -232,7 +327,8 @@ def delta_jars(delta_version: str) -> str:
     """Delta's jars from the Ivy cache once the first task resolved them, else "".
 
     Handed over as MLOPS_SPARK_JARS (the project's own switch, platform/spark.py) so that
-    each later task process skips Ivy's resolution: the runtime has Delta built in.
+    a job cluster skips Ivy's resolution once one has resolved them: the runtime has Delta
+    built in.
     """
     jars = Path.home() / ".ivy2.5.2" / "jars"
     names = [
@@ -246,17 +342,22 @@ def delta_jars(delta_version: str) -> str:
 
 
 def call_entry_point(
-    python: Path, task: dict, cwd: Path, env: dict[str, str], extra: dict | None = None
+    python: Path,
+    task: dict,
+    cwd: Path,
+    env: dict[str, str],
+    extra: dict | None = None,
 ) -> tuple[str, str]:
-    jars = delta_jars(env["STANDIN_DELTA_VERSION"])
-    if jars:
-        env = {**env, "MLOPS_SPARK_JARS": jars}
     if extra:
         merged = {**json.loads(env["MLOPS_CONFIG_OVERRIDES"]), **extra}
         env = {**env, "MLOPS_CONFIG_OVERRIDES": json.dumps(merged)}
     arguments = [task["package"], task["entry_point"], json.dumps(task["parameters"])]
     result = subprocess.run(
-        [str(python), "-c", RUNNER, *arguments], cwd=cwd, env=env, capture_output=True, text=True
+        [str(python), "-c", REPORT + RUNNER, *arguments],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     marks = [line for line in result.stdout.splitlines() if line.startswith(RESULT_MARK)]
     if not marks:
@@ -266,52 +367,176 @@ def call_entry_point(
     return found["outcome"], found["detail"]
 
 
+@contextlib.contextmanager
+def job_cluster(
+    python: Path, package: str, local: Path, cwd: Path, env: dict[str, str]
+) -> Iterator[dict[str, str]]:
+    """A running DRIVER process; yields what a task process needs to attach to it."""
+    jars = delta_jars(env["STANDIN_DELTA_VERSION"])
+    cluster_env = {**env, "MLOPS_SPARK_JARS": jars} if jars else env
+    driver = subprocess.Popen(
+        [str(python), "-c", DRIVER, package, str(local)],
+        cwd=cwd,
+        env=cluster_env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        printed = []  # what Spark and Ivy print on stdout before the driver's line
+        for line in driver.stdout or ():
+            if line.startswith(RESULT_MARK):
+                break
+            printed.append(line)
+        else:
+            driver.kill()
+            errors = (driver.stderr.read() if driver.stderr else "").strip().splitlines()
+            tail = (errors or printed or ["no output"])[-1].strip()
+            raise StandInError(f"the job cluster did not start: {tail}")
+        port, secret = json.loads(line.removeprefix(RESULT_MARK))
+        yield {"PYSPARK_GATEWAY_PORT": str(port), "PYSPARK_GATEWAY_SECRET": secret}
+    finally:
+        if driver.stdin:
+            driver.stdin.close()  # the driver's end: its JVM follows
+        try:
+            driver.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            driver.kill()
+            driver.wait()
+
+
 def registry(python: Path, local: Path, names: list[str]) -> dict:
     uri = f"sqlite:///{local / 'mlflow.db'}"
     result = _run([python, "-c", REGISTRY_PROBE, uri, json.dumps(names)], "reading the registry")
     return json.loads(result.stdout)
 
 
-def check(project: Path, runtime: str, work: Path) -> dict:
-    """Run every wheel task of every environment; the per-task results and what the
-    registry holds afterwards."""
+RUN_ENV = "staging"  # the environment whose tasks run: it alone has the e2e job
+
+
+def parse_tasks(
+    python: Path, tasks: list[dict], cwd: Path, env: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(outcome, detail) for each task, its parameters parsed by PARSER (no Spark)."""
+    result = subprocess.run(
+        [str(python), "-c", REPORT + PARSER, json.dumps(tasks)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    marks = [line for line in result.stdout.splitlines() if line.startswith(RESULT_MARK)]
+    found = [json.loads(m.removeprefix(RESULT_MARK)) for m in marks]
+    if len(found) != len(tasks):
+        tail = result.stderr.strip().splitlines()[-1:] or ["no output"]
+        crashed = ("crashed", f"exit {result.returncode}: {tail[0]}")
+        return [(f["outcome"], f["detail"]) for f in found] + [crashed] * (len(tasks) - len(found))
+    return [(f["outcome"], f["detail"]) for f in found]
+
+
+def task_shape(task: dict, env_name: str, wheel: str) -> dict:
+    """What must be the same in every environment: the parameters with the environment's
+    name in its place, the wheel as a library, by file name."""
+
+    def library(entry: dict) -> dict:
+        if "whl" in entry:
+            return {"whl": Path(str(entry["whl"])).name == wheel}
+        return entry
+
+    return {
+        "key": task["key"],
+        "depends_on": task["depends_on"],
+        "package": task["package"],
+        "entry_point": task["entry_point"],
+        "parameters": ["<env>" if p == env_name else p for p in task["parameters"] or []],
+        "libraries": [library(entry) for entry in task["libraries"]],
+    }
+
+
+def check(project: Path, runtime: str, work: Path, run_env: str = RUN_ENV) -> dict:
+    """Run every wheel task of `run_env` and parse every other environment's; the
+    per-task results and what the registry holds afterwards."""
     spec = runtime_spec(runtime)
     python = runtime_env(spec)
     wheel = build_wheel(project, work / "dist")
     install_wheel(python, wheel, spec, work)
     tasks_by_env = payload(project, wheel)
+    if run_env not in tasks_by_env:
+        raise StandInError(
+            f"conf/deployment.yml: dbx renders no environment '{run_env}' "
+            f"(it renders {', '.join(sorted(tasks_by_env))})"
+        )
     results: list[TaskResult] = []
     facts: dict = {"wheel": wheel.name, "python": str(spec["python"]), "environments": {}}
+    ran = run_environment(python, project, spec, work, run_env, tasks_by_env[run_env], results)
+    facts["environments"][run_env] = ran
+    shapes = {
+        (workflow, task["key"]): task_shape(task, run_env, wheel.name)
+        for workflow, tasks in tasks_by_env[run_env].items()
+        for task in tasks
+    }
     for env_name, workflows in tasks_by_env.items():
-        local = work / "cluster" / env_name
+        if env_name == run_env:
+            continue
         outside = work / "cwd" / env_name  # no checkout here: conf/ comes from the wheel
         outside.mkdir(parents=True, exist_ok=True)
-        env = stand_in_services(local, spec)
-        conf = yaml.safe_load((project / "conf" / "envs" / f"{env_name}.yml").read_text())
-        model = (
-            f"{conf['catalog']}.{conf['schema']}."
-            + yaml.safe_load((project / "conf" / "project.yml").read_text())["model"]["name"]
+        wheel_tasks = [(w, t) for w, tasks in workflows.items() for t in tasks if t["entry_point"]]
+        outcomes = parse_tasks(
+            python, [t for _, t in wheel_tasks], outside, stand_in_services(work / env_name, spec)
         )
-
-        def run(workflow, task, expected, extra=None, where=(env_name, outside, env)) -> None:
-            name, cwd, variables = where
-            outcome, detail = call_entry_point(python, task, cwd, variables, extra)
-            print(f"stand-in: {name} {task['key']}: {outcome} {detail[:80]}", file=sys.stderr)
+        for (workflow, task), (outcome, detail) in zip(wheel_tasks, outcomes, strict=True):
+            judged = verdict("parsed", outcome, detail)
+            expected_shape = shapes.get((workflow, task["key"]))
+            if judged == "parsed" and detail.split()[0] != env_name:
+                judged, detail = "broken", f"parsed as environment {detail.split()[0]}"
+            elif judged == "parsed" and expected_shape is None:
+                judged, detail = "broken", f"not a task of {run_env}'s {workflow}: never ran"
+            elif judged == "parsed" and task_shape(task, env_name, wheel.name) != expected_shape:
+                judged = "broken"
+                detail = f"differs from {run_env}'s: {task_shape(task, env_name, wheel.name)}"
+            print(f"stand-in: {env_name} {task['key']}: {judged} {detail[:80]}", file=sys.stderr)
             results.append(
-                TaskResult(
-                    name,
-                    workflow,
-                    task["key"],
-                    expected,
-                    outcome,
-                    detail,
-                    verdict(expected, outcome, detail),
-                )
+                TaskResult(env_name, workflow, task["key"], "parsed", outcome, detail, judged)
+            )
+    facts["results"] = [asdict(r) for r in results]
+    return facts
+
+
+def run_environment(
+    python: Path,
+    project: Path,
+    spec: dict,
+    work: Path,
+    env_name: str,
+    workflows: dict[str, list[dict]],
+    results: list[TaskResult],
+) -> dict:
+    """Every wheel task of one environment, run as the runtime runs it: each in a process
+    of its own, on one job cluster; the registry's champion before the e2e job and what
+    it holds at the end."""
+    local = work / "cluster" / env_name
+    outside = work / "cwd" / env_name  # no checkout here: conf/ comes from the wheel
+    outside.mkdir(parents=True, exist_ok=True)
+    conf = yaml.safe_load((project / "conf" / "envs" / f"{env_name}.yml").read_text())
+    model = (
+        f"{conf['catalog']}.{conf['schema']}."
+        + yaml.safe_load((project / "conf" / "project.yml").read_text())["model"]["name"]
+    )
+    services = stand_in_services(local, spec)
+    before_e2e = None
+    with job_cluster(python, package_of(project), local, outside, services) as gateway:
+        env = services | gateway
+
+        def run(workflow, task, expected, extra=None) -> None:
+            outcome, detail = call_entry_point(python, task, outside, env, extra)
+            print(f"stand-in: {env_name} {task['key']}: {outcome} {detail[:80]}", file=sys.stderr)
+            judged = verdict(expected, outcome, detail)
+            results.append(
+                TaskResult(env_name, workflow, task["key"], expected, outcome, detail, judged)
             )
 
-        order = sorted(workflows, key=lambda w: ("e2e" in w, "inference" in w))
-        before_e2e = None
-        for workflow in order:
+        for workflow in sorted(workflows, key=lambda w: ("e2e" in w, "inference" in w)):
             wheel_tasks = [t for t in workflows[workflow] if t["entry_point"]]
             if "e2e" in workflow:
                 before_e2e = registry(python, local, [model])["champions"][model]
@@ -321,13 +546,7 @@ def check(project: Path, runtime: str, work: Path) -> dict:
                 # The gate: a candidate that cannot pass must fail the evaluate task.
                 (evaluate,) = [t for t in wheel_tasks if t["key"] == "evaluate"]
                 run(workflow, evaluate, "failure", {"evaluation": {"floor": 1.01}})
-        facts["environments"][env_name] = {
-            "model": model,
-            "champion_before_e2e": before_e2e,
-            **registry(python, local, [model]),
-        }
-    facts["results"] = [asdict(r) for r in results]
-    return facts
+    return {"model": model, "champion_before_e2e": before_e2e, **registry(python, local, [model])}
 
 
 def print_table(results: list[dict]) -> None:
@@ -340,15 +559,32 @@ def print_table(results: list[dict]) -> None:
         )
 
 
+def prepare() -> int:
+    """Build both environments of every runtime in runtimes/ (`make setup` runs this)."""
+    for path in sorted(RUNTIMES.glob("*.yml")):
+        name = str(yaml.safe_load(path.read_text(encoding="utf-8"))["name"])
+        for role in (CLUSTER, SUITE):
+            try:
+                print(f"stand-in {name}: {runtime_env(runtime_spec(name), role)}")
+            except StandInError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--prepare"]:
+        return prepare()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("project", type=Path)
     parser.add_argument("--runtime", default="17.3 LTS")
+    parser.add_argument("--run-env", default=RUN_ENV, help="the environment whose tasks run")
     parser.add_argument("--json", type=Path, help="also write the full report here")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="standin-"))
     try:
-        report = check(args.project.resolve(), args.runtime, work)
+        report = check(args.project.resolve(), args.runtime, work, args.run_env)
     except StandInError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

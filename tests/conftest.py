@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import copier
@@ -28,8 +31,9 @@ MATRIX = [
     for cloud, auth, monitoring in itertools.product(CLOUDS, CI_AUTHS, MONITORING)
 ]
 # Answers a real team gives: nothing may assume the template's defaults. The generated
-# suite runs once with the defaults (test_generated_project.py, the template's Python)
-# and once with these (test_runtime_standin.py, the runtime's Python and libraries).
+# suite runs once, with these, on the runtime stand-in (test_runtime_standin.py: the
+# runtime's Python and libraries). Monitoring stays on, so that its code and tests run;
+# the project without it is rendered, linted and deployed in the static tier.
 OTHER_ANSWERS = {
     "project_name": "Fraud Scoring",
     "project_slug": "fraud-scoring",
@@ -38,7 +42,9 @@ OTHER_ANSWERS = {
     "catalog_dev": "ml_dev",
     "catalog_staging": "ml_staging",
     "catalog_prod": "ml_prod",
-    "include_monitoring": False,
+    "cloud": "azure",
+    "ci_auth": "oauth-m2m",
+    "include_monitoring": True,
 }
 
 
@@ -71,3 +77,98 @@ def matrix_project(request, tmp_path_factory: pytest.TempPathFactory) -> tuple[d
     answers = request.param
     dst = tmp_path_factory.mktemp(matrix_id(answers)) / "project"
     return answers, render(dst, **answers)
+
+
+# ---------------------------------------------------------------- the two tiers
+# A test that starts a JVM (local Spark, a generated project's suite or pipeline) carries
+# the `spark` marker; every other test is in the static tier. Every test without the
+# marker runs with a `java` that refuses to start (on PATH and as JAVA_HOME), so a test
+# that starts a JVM without the marker fails, in either tier (docs/contributing.md).
+SPARK = "spark"
+# Asking the real java for its version (the generated Makefile's check-java) is a tool
+# check, not a workload: the guard answers it with the real java.
+JVM_GUARD = """#!/bin/sh
+if [ "$1" = "-version" ] && [ $# -eq 1 ]; then exec "$JVM_GUARD_REAL_JAVA" -version; fi
+echo "$PYTEST_CURRENT_TEST" >> "$JVM_GUARD_TRIPWIRE"
+echo "error: a JVM was started by a test without the '{marker}' marker (tests/conftest.py)" >&2
+exit 97
+"""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    guard = Path(tempfile.mkdtemp(prefix="jvm-guard-"))
+    (guard / "bin").mkdir()
+    java = guard / "bin" / "java"
+    java.write_text(JVM_GUARD.format(marker=SPARK))
+    java.chmod(0o755)
+    real_java = shutil.which("java") or "java"
+    config.stash[_GUARD] = {
+        "tripwire": guard / "tripwire",
+        "guarded": {
+            "PATH": f"{guard / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+            "JAVA_HOME": str(guard),
+            "JVM_GUARD_REAL_JAVA": real_java,
+            "JVM_GUARD_TRIPWIRE": str(guard / "tripwire"),
+        },
+        "real": {key: os.environ.get(key) for key in ("PATH", "JAVA_HOME")},
+        "folder": guard,
+    }
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _GUARD in config.stash:
+        _set_env(config.stash[_GUARD]["real"])
+        shutil.rmtree(config.stash[_GUARD]["folder"], ignore_errors=True)
+
+
+_GUARD = pytest.StashKey[dict]()
+
+
+def _set_env(values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+# xdist hands out whole files (`--dist loadfile`: each file's session and module fixtures,
+# such as the stand-in's project, are built by one worker, once), in this order
+# (`--no-loadscope-reorder`). Each worker starts with two files: one of the two longest,
+# then a short one, which waits behind it; then the Spark tests, then the static tier.
+FIRST_FILES = (
+    "test_runtime_standin.py",
+    "test_generated_suite.py",
+    "test_tiers.py",
+    "test_answers.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def order(item: pytest.Item) -> tuple[int, bool]:
+        name = item.path.name
+        rank = FIRST_FILES.index(name) if name in FIRST_FILES else len(FIRST_FILES)
+        return (rank, not item.get_closest_marker(SPARK))
+
+    items.sort(key=order)  # stable: each file's own order within each class
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before the item's fixtures: the real java for Spark tests, the guard for the rest."""
+    state = item.config.stash[_GUARD]
+    _set_env(state["real"] if item.get_closest_marker(SPARK) else state["guarded"])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    tripwire = item.config.stash[_GUARD]["tripwire"]
+    if report.when == "teardown" and tripwire.is_file() and tripwire.read_text().strip():
+        tripwire.unlink()
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} started a JVM (local Spark) without the '{SPARK}' marker: "
+            f"mark it @pytest.mark.{SPARK} so that it runs in the Spark tier"
+        )
+    return report

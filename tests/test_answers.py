@@ -115,8 +115,9 @@ def test_defaults_pass_their_own_validators() -> None:
 
 
 def test_no_question_asks_for_a_secret() -> None:
+    """Nor for a secret's address (a webhook URL): they go in secret stores, not answers."""
     questions = {key: value for key, value in QUESTIONS.items() if not key.startswith("_")}
-    secretive = re.compile(r"token|secret|password|pat\b|api[_-]?key", re.IGNORECASE)
+    secretive = re.compile(r"token|secret|password|pat\b|api[_-]?key|webhook|_url$", re.IGNORECASE)
     for key, spec in questions.items():
         assert not secretive.search(key), key
         assert not spec.get("secret", False), key

@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT
 
 
-@pytest.mark.slow
+@pytest.mark.spark
 def test_the_lifecycle_benchmark_prints_every_row() -> None:
     tiny = ["--sizes", "2000", "--monitor", "2000", "--runs", "1"]
     result = subprocess.run(

@@ -177,6 +177,7 @@ def _how_to_block(project: Path, marker: str) -> str:
     return after.split("```python\n", 1)[1].split("```", 1)[0]
 
 
+@pytest.mark.spark
 def test_adding_a_task_is_a_module_and_one_registry_line(tmp_path: Path) -> None:
     """docs/how-to.md's worked example, done in a rendered project exactly as written
     there: the module and the registry line, nothing else; dbx's reader then sees the

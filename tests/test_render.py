@@ -160,15 +160,6 @@ def test_every_offered_runtime_has_its_data_file_and_sets_the_cluster(tmp_path: 
         assert known[name]["spark_version"].split(".")[0] == name.split(".")[0]
 
 
-def test_no_question_asks_for_a_secret() -> None:
-    questions = yaml.safe_load((ROOT / "copier.yml").read_text())
-    secretive = re.compile(r"secret|token|password|webhook|_url$|api_key")
-    asked = [
-        k for k, q in questions.items() if not k.startswith("_") and q.get("when") is not False
-    ]
-    assert [k for k in asked if secretive.search(k)] == []
-
-
 def test_generated_dev_extra_matches_the_shared_environment(default_project: Path) -> None:
     """The template's tests run projects in .venv; both must pin the same stack."""
 
