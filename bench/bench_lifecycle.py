@@ -106,7 +106,7 @@ def main() -> None:
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    spark = local_spark(tmp / "local", app_name="bench")
+    spark = local_spark(tmp / "local", app_name="bench", long_running=True)
     problem = problems.of_model(model)
     for task in ("ingest", "validate", "train", "evaluate", "promote"):
         cli.main([task, "--env", "local"])  # a failed set-up task raises TaskFailed

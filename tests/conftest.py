@@ -93,6 +93,7 @@ echo "$PYTEST_CURRENT_TEST" >> "$JVM_GUARD_TRIPWIRE"
 echo "error: a JVM was started by a test without the '{marker}' marker (tests/conftest.py)" >&2
 exit 97
 """
+_GUARD = pytest.StashKey[dict]()  # the guard's folder, tripwire and both environments
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -119,9 +120,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if _GUARD in config.stash:
         _set_env(config.stash[_GUARD]["real"])
         shutil.rmtree(config.stash[_GUARD]["folder"], ignore_errors=True)
-
-
-_GUARD = pytest.StashKey[dict]()
 
 
 def _set_env(values: dict[str, str | None]) -> None:

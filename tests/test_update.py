@@ -121,8 +121,8 @@ def test_update_keeps_user_work_and_brings_the_platform(template_repo, tmp_path,
     # The notes of exactly the releases after `old`: inference.threshold came with 0.2.0.
     assert ("inference.threshold" in result.upgrade_notes) == (old == "v0.1.0")
     # Every platform-owned file is byte for byte a fresh copy's: what runs is what the
-    # generated suite and the stand-in run (test_runtime_standin.py), so the pipeline
-    # need not run again here; only project-owned files may differ.
+    # generated suite (test_generated_suite.py) and the stand-in (test_runtime_standin.py)
+    # run, so the pipeline need not run again here; only project-owned files may differ.
     fresh = generate(template_repo, tmp_path / "fresh", NEW)
     updated, copied = _snapshot(project), _snapshot(fresh)
     platform = {name for name in copied if not project_owned(name)}
@@ -584,7 +584,8 @@ def test_switching_monitoring_leaves_a_consistent_project(
     )
     assert _conf(project) == _conf(fresh)
     # And the whole project reads as that copy: the monitor that arrived is the one the
-    # generated suite and the stand-in run (test_runtime_standin.py), on the same conf/.
+    # generated suite and the stand-in run (test_generated_suite.py,
+    # test_runtime_standin.py), on the same conf/.
     assert _snapshot(project) == _snapshot(fresh)
     package = project / "src" / "churn_model"
     assert (package / "tasks" / "monitor.py").is_file() is monitoring
@@ -623,7 +624,7 @@ def run_the_pipeline(project: Path, env: dict[str, str]) -> None:
     project's (tests/conftest.py), its model tests (tests/model) test the example's data
     generator, which none of these changes touch, and an updated platform is byte for
     byte a fresh copy's (test_update_keeps_user_work_and_brings_the_platform), whose
-    whole suite test_runtime_standin.py runs once."""
+    whole suite test_generated_suite.py runs once."""
     make(project, env, "run")
 
 
@@ -649,26 +650,9 @@ GRADIENT_BOOSTING = """def build_model(params: dict[str, Any] | None = None) -> 
 """
 
 
-@pytest.mark.spark
-def test_a_swapped_estimator_survives_the_update_and_runs_the_pipeline(
-    template_repo, tmp_path
-) -> None:
-    project = generate(template_repo, tmp_path / "project", OLDEST)
-    spec = replace_build_model(project, GRADIENT_BOOSTING)
-    edit(spec, '{"C": 1.0, "max_iter": 500}', "{}")  # PARAMS: the new estimator's defaults
-    commit_all(project, "gradient boosting")
-
-    result = updater.update(project, NEW)
-
-    assert (result.status, result.conflicts) == ("updated", [])
-    assert "HistGradientBoostingClassifier" in spec.read_text()
-    # `make run`: the whole local pipeline, scoring and monitoring included, on this model.
-    env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
-    run_the_pipeline(project, env)
-
-
-# The third first change: the source becomes a table of the team's, with a new column
-# that the model uses. Written with the project's own Spark, as a notebook would.
+# A data scientist's other first change: the source becomes a table of the team's, with
+# a new column that the model uses. Written with the project's own Spark, as a notebook
+# would.
 WRITE_SOURCE = """
 import sys
 from pyspark.sql import functions as F
@@ -685,17 +669,20 @@ rows.write.format("delta").mode("overwrite").saveAsTable(resolve(table))
 
 
 @pytest.mark.spark
-def test_a_new_feature_from_a_source_table_survives_the_update_and_runs(
+def test_another_estimator_and_a_new_feature_survive_the_update_and_run(
     template_repo, tmp_path
 ) -> None:
+    """Two first changes in one project (one pipeline run for both): another estimator,
+    and a new feature read from the team's own source table."""
     project = generate(template_repo, tmp_path / "project", OLDEST)
+    spec = replace_build_model(project, GRADIENT_BOOSTING)
+    edit(spec, '{"C": 1.0, "max_iter": 500}', "{}")  # PARAMS: the new estimator's defaults
     env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
     local = project / "conf" / "envs" / "local.yml"
     config = yaml.safe_load(local.read_text())
     source = f"{config['catalog']}.{config['schema']}.customers"
     subprocess.run([sys.executable, "-c", WRITE_SOURCE, source], cwd=project, env=env, check=True)
     edit(local, "  type: sample   # sample | table | file", f"  type: table\n  table: {source}")
-    spec = project / "src" / "churn_model" / "model" / "spec.py"
     edit(spec, '"support_calls"]', '"support_calls", "days_since_login"]')
     suite = project / "conf" / "expectations" / "features.yml"
     edit(suite, "region, churn]", "region, churn, days_since_login]")
@@ -704,12 +691,14 @@ def test_a_new_feature_from_a_source_table_survives_the_update_and_runs(
             "  - type: expect_column_values_to_be_between\n"
             "    kwargs: {column: days_since_login, min_value: 0, max_value: 365}\n"
         )
-    commit_all(project, "our customers table, with days_since_login")
+    commit_all(project, "gradient boosting on our customers table, with days_since_login")
 
     result = updater.update(project, NEW)
 
     assert (result.status, result.conflicts) == ("updated", [])
+    assert "HistGradientBoostingClassifier" in spec.read_text()
     assert "days_since_login" in spec.read_text() and source in local.read_text()
+    # `make run`: the whole local pipeline, scoring and monitoring included, on this model.
     run_the_pipeline(project, env)
     # The model was trained on, and scored with, the new feature.
     show = (
