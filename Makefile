@@ -29,6 +29,8 @@ check-java:
 # cache, minutes faster than pip on a fresh machine (make setup's longest part). Pinned
 # exactly, installed from PyPI with the machine's Python 3.11 (nothing else needed).
 UV_VERSION := 0.13.9
+# The machine's certificate store, as pip's (a proxy's CA is there, not in uv's own list).
+export UV_SYSTEM_CERTS := 1
 UV_BIN := .tools/uv/bin/uv
 UV := $(CURDIR)/$(UV_BIN)
 $(UV_BIN):
