@@ -103,3 +103,31 @@ def test_make_setup_shows_progress_and_fails_with_pip(
         assert result.returncode != 0
         assert "setup: done" not in result.stdout
         assert not (venv / ".installed").exists()
+
+
+def test_make_setup_installs_again_when_the_models_requirements_change(
+    default_project: Path, tmp_path: Path
+) -> None:
+    """`make setup` after adding a library to model/requirements.txt (as the how-to says)
+    installs it; with nothing changed it does nothing."""
+    project = tmp_path / "project"
+    shutil.copytree(default_project, project)
+    python = tmp_path / "python"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
+    venv = tmp_path / "venv"
+    command = ["make", "--no-print-directory", "setup", f"PYTHON={python}", f"VENV={venv}"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+
+    def setup() -> str:
+        result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "setup: done" in setup()
+    assert "setup: done" not in setup()  # up to date: nothing installed
+    (requirements,) = (project / "src").glob("*/model/requirements.txt")
+    stamp = (venv / ".installed").stat().st_mtime_ns
+    os.utime(requirements, ns=(stamp + 10**9, stamp + 10**9))  # edited after the install
+    assert "  Collecting mlflow" in setup().splitlines()
+

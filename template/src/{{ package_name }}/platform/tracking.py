@@ -13,6 +13,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models.model import ModelInfo
 
 from .config import Config
+from .runner import TaskFailed
 from .spark import local_dir
 
 CHAMPION, CHALLENGER, PREVIOUS = "champion", "challenger", "previous"
@@ -97,16 +98,44 @@ def configure(config: Config) -> MlflowClient:
     return MlflowClient(tracking_uri=tracking, registry_uri=registry)
 
 
+def not_found(error: MlflowException) -> bool:
+    """The registry says the model or the alias does not exist: Unity Catalog answers
+    RESOURCE_DOES_NOT_EXIST, MLflow's own stores INVALID_PARAMETER_VALUE with "alias ...
+    not found". Anything else (a permission, a timeout, a server error) is not "absent"."""
+    if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+        return True
+    message = str(error.message).lower()
+    return (
+        error.error_code == "INVALID_PARAMETER_VALUE"
+        and "alias" in message
+        and "not found" in message
+    )
+
+
+def registry_error(what: str, error: MlflowException) -> TaskFailed:
+    first = str(error.message).strip().splitlines()[0] if str(error.message).strip() else ""
+    return TaskFailed(f"model registry: {what} failed: {error.error_code}: {first}")
+
+
 def registered(client: MlflowClient, name: str) -> bool:
     try:
         client.get_registered_model(name)
-    except MlflowException:
-        return False
+    except MlflowException as error:
+        if not_found(error):
+            return False
+        raise registry_error(f"reading model {name}", error) from error
     return True
 
 
 def version_by_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
+    """The version `alias` names; None only when the registry says there is none.
+
+    A registry that cannot answer fails the task: read as "no champion", a transient
+    error would let evaluate promote without comparing and infer find nothing to score.
+    """
     try:
         return client.get_model_version_by_alias(name, alias)
-    except MlflowException:
-        return None
+    except MlflowException as error:
+        if not_found(error):
+            return None
+        raise registry_error(f"reading alias '{alias}' of {name}", error) from error
