@@ -130,4 +130,3 @@ def test_make_setup_installs_again_when_the_models_requirements_change(
     stamp = (venv / ".installed").stat().st_mtime_ns
     os.utime(requirements, ns=(stamp + 10**9, stamp + 10**9))  # edited after the install
     assert "  Collecting mlflow" in setup().splitlines()
-
