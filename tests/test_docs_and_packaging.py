@@ -240,3 +240,23 @@ def test_what_runs_where_is_the_generated_deployment_page(default_project, tmp_p
     project = (tmp_path / "project" / "deployment" / "index.html").read_text()
     for text in ("Which identity needs which grant", "/Volumes/", "READ_VOLUME", "run_as"):
         assert text in template and text in project, text
+
+
+def test_docs_name_only_the_console_scripts_the_wheel_has(default_project: Path) -> None:
+    """A command in the docs (a code span that starts with it and goes on with its
+    arguments) is one the project installs: `<slug> rollback`, not a `<slug>-rollback`
+    that no wheel provides. (Job and group names, `<slug>-training`, stand alone.)"""
+    pyproject = tomllib.loads((default_project / "pyproject.toml").read_text())
+    scripts = set(pyproject["project"]["scripts"])
+    (slug,) = scripts  # one console script for every task (the tasks' registry)
+    pages = [*sorted((default_project / "docs").rglob("*.md")), default_project / "README.md"]
+    pages += sorted((ROOT / "docs").rglob("*.md"))
+    named = {
+        (page.name, command)
+        for page in pages
+        for command in re.findall(
+            rf"`({re.escape(slug)}[\w-]*) ", page.read_text().replace("<slug>", slug)
+        )
+    }
+    assert {(page, command) for page, command in named if command not in scripts} == set()
+    assert any(command == slug for _, command in named)  # the check reads the commands
