@@ -70,26 +70,25 @@ esac
 """
 
 
-@pytest.mark.parametrize("pip_exit", [0, 1])
-def test_make_setup_shows_progress_and_fails_with_pip(
-    default_project: Path, tmp_path: Path, pip_exit: int
-) -> None:
+def make_setup(project: Path, tmp_path: Path, pip_exit: int = 0) -> subprocess.CompletedProcess:
+    """`make setup` in `project` with FAKE_PYTHON as the interpreter, into tmp_path/venv,
+    run as a person runs it (not as a sub-make of the template's `make test`)."""
     python = tmp_path / "python"
     python.write_text(FAKE_PYTHON)
     python.chmod(0o755)
     venv = tmp_path / "venv"
     command = ["make", "--no-print-directory", "setup", f"PYTHON={python}", f"VENV={venv}"]
-    # Run as a person runs it, not as a sub-make of the template's `make test`.
-    outer = {key: os.environ[key] for key in os.environ if key.startswith(("MAKE", "MFLAGS"))}
-    env = {k: v for k, v in os.environ.items() if k not in outer}
-    result = subprocess.run(
-        command,
-        cwd=default_project,
-        env={**env, "FAKE_PIP_EXIT": str(pip_exit)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+    env["FAKE_PIP_EXIT"] = str(pip_exit)
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("pip_exit", [0, 1])
+def test_make_setup_shows_progress_and_fails_with_pip(
+    default_project: Path, tmp_path: Path, pip_exit: int
+) -> None:
+    python, venv = tmp_path / "python", tmp_path / "venv"
+    result = make_setup(default_project, tmp_path, pip_exit)
     lines = result.stdout.splitlines()
     # Each stage is announced, and each package pip fetches shows as it comes.
     assert f"setup: creating {venv} with {python}" in lines
@@ -112,21 +111,15 @@ def test_make_setup_installs_again_when_the_models_requirements_change(
     installs it; with nothing changed it does nothing."""
     project = tmp_path / "project"
     shutil.copytree(default_project, project)
-    python = tmp_path / "python"
-    python.write_text(FAKE_PYTHON)
-    python.chmod(0o755)
-    venv = tmp_path / "venv"
-    command = ["make", "--no-print-directory", "setup", f"PYTHON={python}", f"VENV={venv}"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
 
     def setup() -> str:
-        result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+        result = make_setup(project, tmp_path)
         assert result.returncode == 0, result.stderr
         return result.stdout
 
     assert "setup: done" in setup()
     assert "setup: done" not in setup()  # up to date: nothing installed
     (requirements,) = (project / "src").glob("*/model/requirements.txt")
-    stamp = (venv / ".installed").stat().st_mtime_ns
+    stamp = (tmp_path / "venv" / ".installed").stat().st_mtime_ns
     os.utime(requirements, ns=(stamp + 10**9, stamp + 10**9))  # edited after the install
     assert "  Collecting mlflow" in setup().splitlines()

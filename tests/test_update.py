@@ -637,6 +637,7 @@ def replace_build_model(project: Path, code: str) -> Path:
 
 
 # A data scientist's first change, in the project's own file only: another estimator.
+# It runs together with the next one (a new feature), in one project.
 GRADIENT_BOOSTING = """def build_model(params: dict[str, Any] | None = None) -> Pipeline:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.preprocessing import OrdinalEncoder
@@ -711,7 +712,7 @@ def test_another_estimator_and_a_new_feature_survive_the_update_and_run(
     assert "days_since_login" in names.stdout, names.stderr[-2000:]
 
 
-# The second first change: a regression model on a regression example (the sample's
+# The third first change: a regression model on a regression example (the sample's
 # monthly charges, from the other columns), in project-owned files only.
 REGRESSION = """def build_model(params: dict[str, Any] | None = None) -> Pipeline:
     from sklearn.linear_model import Ridge

@@ -113,7 +113,7 @@ def not_found(error: MlflowException) -> bool:
 
 
 def registry_error(what: str, error: MlflowException) -> TaskFailed:
-    first = str(error.message).strip().splitlines()[0] if str(error.message).strip() else ""
+    first = (str(error.message).strip().splitlines() or [""])[0]
     return TaskFailed(f"model registry: {what} failed: {error.error_code}: {first}")
 
 
