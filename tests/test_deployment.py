@@ -257,9 +257,15 @@ def workflows(project: Path) -> dict[str, dict]:
     return {p.name: yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yml"))}
 
 
+# GitHub added `queue` to `concurrency` in May 2026 (changelog 2026-05-07, "concurrency
+# groups now allow larger queues"); actionlint 1.7.12 does not know the key yet. The
+# workflow schema below does, and checks its value (`single` or `max`).
+ACTIONLINT_IGNORE = r'unexpected key "queue" for "concurrency" section'
+
+
 def judge(files: list[Path], cwd: Path) -> None:
     """actionlint, then GitHub's workflow JSON schema (vendored by check-jsonschema)."""
-    lint = run([tool(ACTIONLINT), "-no-color", *files], cwd)
+    lint = run([tool(ACTIONLINT), "-no-color", "-ignore", ACTIONLINT_IGNORE, *files], cwd)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     schema = ["--builtin-schema", "vendor.github-workflows"]
     checked = run([sys.executable, "-m", "check_jsonschema", *schema, *files], cwd)
@@ -273,7 +279,7 @@ def triggers(workflow: dict) -> dict:
 def test_actionlint_and_the_workflow_schema_accept_every_workflow(matrix_project) -> None:
     _, project = matrix_project
     files = sorted((project / ".github" / "workflows").glob("*.yml"))
-    assert len(files) == 7
+    assert len(files) == 8
     judge(files, project)
 
 
@@ -302,14 +308,18 @@ def test_triggers_chains_environments_and_permissions(matrix_project) -> None:
 
     release = flows["release.yml"]
     assert triggers(release) == {"release": {"types": ["published"]}}
-    assert release["jobs"]["deploy"]["needs"] == "checks"
-    # Only a full release whose tag is on main reaches prod.
+    assert release["jobs"]["deploy"]["needs"] == ["on-main", "checks"]
+    # Only a full release whose tag is on main and passed staging there reaches prod
+    # (the gate's replays: test_ci_sequences.py).
     assert release["jobs"]["checks"]["needs"] == "on-main"
     assert release["jobs"]["on-main"]["if"] == "${{ !github.event.release.prerelease }}"
     on_main = release["jobs"]["on-main"]["steps"][-1]
-    assert "merge-base --is-ancestor" in on_main["run"] and on_main["env"]["TAG"]
+    assert "scripts/release_gate.py" in on_main["run"] and on_main["env"]["TAG"]
     assert release["jobs"]["deploy"]["with"]["environment"] == "prod"
-    assert release["jobs"]["deploy"]["with"]["ref"] == "${{ github.event.release.tag_name }}"
+    assert release["jobs"]["deploy"]["with"]["ref"] == "${{ needs.on-main.outputs.sha }}"
+    main = flows["staging-main.yml"]
+    assert triggers(main) == {"push": {"branches": ["main"]}}
+    assert main["jobs"]["e2e"]["needs"] == "checks"
     assert list(triggers(flows["deploy-dev.yml"])) == ["workflow_dispatch"]
     assert flows["deploy-dev.yml"]["jobs"]["deploy"]["with"]["environment"] == "dev"
 
@@ -326,10 +336,12 @@ def test_triggers_chains_environments_and_permissions(matrix_project) -> None:
     assert deploy["needs"] == "build"
     assert any(s.get("uses", "").startswith("actions/download-artifact@") for s in deploy["steps"])
     assert not [s for s in deploy["steps"] if "pip wheel" in s.get("run", "")]
-    # Deploys to one environment queue across pull requests and releases.
+    # Deploys to one environment queue across pull requests and releases (none dropped:
+    # test_ci_sequences.py replays it).
     assert deploy["concurrency"] == {
         "group": "deploy-${{ inputs.environment }}",
         "cancel-in-progress": False,
+        "queue": "max",
     }
     assert deploy["env"]["DATABRICKS_JOBS_API_VERSION"] == "2.1"
     names = [s.get("name", "") for s in deploy["steps"]]
@@ -397,6 +409,16 @@ def test_bootstrap_plan_prints_what_to_create(tmp_path: Path, auth: str) -> None
     assert f"--env staging --body {STAGING_SP}" in plan
     assert "--env prod --body <PROD_SP_APPLICATION_ID>" in plan
     assert "branches/main/protection" in plan and '"checks / checks"' in plan
+    # Only release tags deploy to prod, and they can be neither moved nor deleted.
+    assert "-F 'deployment_branch_policy[custom_branch_policies]=true'" in plan
+    policy = "repos/my-org/churn-model/environments/prod/deployment-branch-policies"
+    assert f"{policy} -f name='v*' -f type=tag" in plan
+    ruleset = json.loads(
+        plan.split("repos/my-org/churn-model/rulesets --input - <<'JSON'\n")[1].split("\nJSON")[0]
+    )
+    assert ruleset["target"] == "tag"
+    assert ruleset["conditions"]["ref_name"]["include"] == ["refs/tags/v*"]
+    assert {rule["type"] for rule in ruleset["rules"]} == {"update", "deletion", "non_fast_forward"}
     assert "databricks account groups create --display-name churn-model-developers" in plan
     assert "databricks grants update schema prod.churn_model" in plan
     assert "databricks experiments set-permissions" in plan
@@ -602,6 +624,29 @@ def test_a_cancelled_workflow_cancels_its_run_and_gives_back_the_signal(
     assert "was cancelled with the workflow" in capsys.readouterr().err
     # Whoever called it (a test runner, a longer script) keeps its own SIGTERM handling.
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+class _CancelledWhileStarting(_Jobs):
+    """GitHub's first cancel signal (SIGINT) arrives while run_now is under way."""
+
+    def run_now(self, job_id, python_params=None):
+        os.kill(os.getpid(), signal.SIGINT)
+        return super().run_now(job_id, python_params)
+
+
+def test_a_run_started_as_the_workflow_is_cancelled_is_cancelled_too(
+    default_project: Path, capsys, monkeypatch, tmp_path: Path
+) -> None:
+    run_job = _script(default_project, "run_job")
+    jobs = _CancelledWhileStarting([_State("RUNNING")], ["churn-model-e2e-test"])
+    client = type("Client", (), {"jobs": jobs})()
+    monkeypatch.setattr(run_job, "POLL_SECONDS", 0)
+    record = tmp_path / "run.json"
+    argv = ["churn-model-e2e-test", "--record", str(record)]
+    assert run_job.main(argv, client=client) == 1
+    assert jobs.cancelled == [42]
+    assert json.loads(record.read_text()) == {"run_id": 42, "job": "churn-model-e2e-test"}
+    assert "was cancelled with the workflow" in capsys.readouterr().err
 
 
 def test_run_job_finds_a_workflow_by_its_key_in_the_deployment(tmp_path: Path) -> None:

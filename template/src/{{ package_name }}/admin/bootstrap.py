@@ -36,6 +36,8 @@ from ..tasks import PIPELINE
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 # Checks that must pass before a pull request merges (workflow / job names).
 REQUIRED_CHECKS = ["checks / checks", "e2e / deploy"]
+# The tags a release may have: the only refs that may deploy to prod.
+RELEASE_TAGS = "v*"
 WEBHOOK_SECRET_KEY = "alert-webhook-url"
 # What a new project finds in place: the account, the workspaces, the catalogs, the repo.
 EXISTING_KINDS = ("account", "workspace", "catalog", "repo")
@@ -307,11 +309,17 @@ def build(configs: dict[str, Config], repo: str, auth: str) -> Plan:
         github_env = Resource("github environment", env)
         commands = [f"gh api --method PUT repos/{repo}/environments/{env}"]
         if env == "prod":
-            commands.append(
+            # Reviewers approve each deploy, and only release tags (v*) may deploy:
+            # not a branch, not a workflow run started by hand on one.
+            commands += [
                 f"gh api --method PUT repos/{repo}/environments/prod "
                 "-F 'reviewers[][type]=Team' -F 'reviewers[][id]=<REVIEWERS_TEAM_ID>' "
-                "-F prevent_self_review=true"
-            )
+                "-F prevent_self_review=true "
+                "-F 'deployment_branch_policy[protected_branches]=false' "
+                "-F 'deployment_branch_policy[custom_branch_policies]=true'",
+                f"gh api --method POST repos/{repo}/environments/prod/deployment-branch-policies "
+                f"-f name='{RELEASE_TAGS}' -f type=tag",
+            ]
         commands += [
             f"gh variable set DATABRICKS_HOST --repo {repo} --env {env} "
             f"--body {config.env.workspace_host}",
@@ -344,6 +352,25 @@ def build(configs: dict[str, Config], repo: str, auth: str) -> Plan:
         [
             f"gh api --method PUT repos/{repo}/branches/main/protection --input - <<'JSON'",
             json.dumps(protection, indent=2),
+            "JSON",
+        ],
+        uses=(Resource("repo", repo),),
+    )
+    # A release deploys the commit its tag names: a tag that could be moved or deleted
+    # would let a release deploy a commit that never passed staging on main.
+    tags = {
+        "name": "release tags",
+        "target": "tag",
+        "enforcement": "active",
+        "conditions": {"ref_name": {"include": [f"refs/tags/{RELEASE_TAGS}"], "exclude": []}},
+        "rules": [{"type": "update"}, {"type": "deletion"}, {"type": "non_fast_forward"}],
+    }
+    plan.add(
+        "repository admin",
+        f"GitHub: release tags ({RELEASE_TAGS}) can be neither moved nor deleted",
+        [
+            f"gh api --method POST repos/{repo}/rulesets --input - <<'JSON'",
+            json.dumps(tags, indent=2),
             "JSON",
         ],
         uses=(Resource("repo", repo),),

@@ -1,10 +1,13 @@
 """evaluate: the newest model version against the champion on the same holdout.
 
 Passing means scoring at least `floor` and improving on the champion by more than
-`min_improvement` (with no champion, the floor alone decides; an equal score fails).
-A passing candidate gets the `challenger` alias; a failing one fails the task, so
-promotion never runs. Every comparison is
-logged to MLflow and appended to the evaluations Delta table.
+`min_improvement` (with no champion, the floor alone decides; an equal score does not
+pass). A passing candidate gets the `challenger` alias, which promote makes champion.
+A candidate that meets the floor but is not better keeps the champion: a successful
+run, with the reason in its result and in the evaluations table, so that a scheduled
+retrain on unchanged data is green and a red run means something is wrong. A candidate
+below the floor fails the task (the model or its data is broken), and so does any
+error. Every comparison is logged to MLflow and appended to the evaluations Delta table.
 
 The metric is the configured one among those the model's problem type supports
 (platform/problems.py); both models are scored through their pyfunc `predict`, as infer
@@ -27,11 +30,17 @@ from ..platform.runner import TaskContext, TaskFailed
 from ..platform.scoring import model_classes
 from ..platform.tables import append_rows, current_version, is_holdout, read_version
 
+# The three verdicts of `decide`.
+BETTER = "better"  # the candidate becomes challenger, then champion
+NOT_BETTER = "not better"  # the champion stays; the run succeeds
+BELOW_FLOOR = "below the floor"  # the task fails
+
 
 def decide(
     rule: Evaluation, metric: problems.Metric, candidate: float, champion: float | None
-) -> tuple[bool, str]:
-    """Apply the thresholds; the reason is a true sentence for logs and the results table.
+) -> tuple[str, str]:
+    """Apply the thresholds: a verdict, and its reason as a true sentence for logs and
+    the results table.
 
     A candidate replaces the champion only if it improves on it by more than
     `min_improvement` (strictly: an equal score never passes, so an unchanged rerun
@@ -41,16 +50,17 @@ def decide(
     sign = -1 if lower else 1
     better = "lower is better" if lower else "higher is better"
     if sign * candidate < sign * rule.floor:
-        return False, f"{rule.metric} {candidate:.4f} misses the floor {rule.floor} ({better})"
+        reason = f"{rule.metric} {candidate:.4f} misses the floor {rule.floor} ({better})"
+        return BELOW_FLOOR, reason
     if champion is None:
-        return True, f"{rule.metric} {candidate:.4f} meets the floor and there is no champion"
+        return BETTER, f"{rule.metric} {candidate:.4f} meets the floor and there is no champion"
     gain = sign * (candidate - champion) + 0.0  # > 0: the candidate is better (no -0.0)
     compared = (
         f"{rule.metric} {candidate:.4f} vs champion {champion:.4f}: "
         f"{'better' if gain > 0 else 'not better'} by {gain:+.4f} "
         f"({better}; needs more than {rule.min_improvement:+.4f})"
     )
-    return gain > rule.min_improvement, compared
+    return (BETTER if gain > rule.min_improvement else NOT_BETTER), compared
 
 
 def outputs(uri: str, features: pd.DataFrame, problem: problems.Problem, threshold: float):
@@ -93,7 +103,8 @@ def run(context: TaskContext) -> dict[str, Any]:
 
     candidate_score = measure(candidate.source)
     champion_score = measure(f"models:/{name}@{tracking.CHAMPION}") if champion else None
-    passed, reason = decide(rule, metric, candidate_score, champion_score)
+    verdict, reason = decide(rule, metric, candidate_score, champion_score)
+    passed = verdict == BETTER
 
     with mlflow.start_run(run_name="evaluate"):
         mlflow.set_tags({"candidate_version": candidate.version, "passed": str(passed)})
@@ -122,7 +133,9 @@ def run(context: TaskContext) -> dict[str, Any]:
         "passed boolean, reason string"
     )
     append_rows(context.spark, [record], schema, config.env.tables.evaluations)
-    if not passed:
+    if verdict == BELOW_FLOOR:
         raise TaskFailed(f"candidate version {candidate.version} rejected: {reason}")
+    if verdict == NOT_BETTER:
+        return {"challenger": None, "champion_kept": champion.version, "reason": reason}
     client.set_registered_model_alias(name, tracking.CHALLENGER, candidate.version)
     return {"challenger": candidate.version, "reason": reason}

@@ -1,5 +1,7 @@
 """promote: `challenger` becomes `champion`; the former champion stays as `previous`.
 
+With no `challenger` (evaluate found the candidate not better) the champion stays and
+the task succeeds; with neither alias there is nothing evaluated, which fails.
 `rollback` (in this module too) puts `previous` back as champion in one step.
 An alias names one version at a time, so there is never more than one champion.
 """
@@ -16,9 +18,11 @@ def run(context: TaskContext) -> dict[str, Any]:
     name = context.config.model_name
     client = tracking.configure(context.config)
     challenger = tracking.version_by_alias(client, name, tracking.CHALLENGER)
-    if challenger is None:
-        raise TaskFailed(f"{name} has no '{tracking.CHALLENGER}' version: run evaluate first")
     champion = tracking.version_by_alias(client, name, tracking.CHAMPION)
+    if challenger is None and champion is None:
+        raise TaskFailed(f"{name} has no '{tracking.CHALLENGER}' version: run evaluate first")
+    if challenger is None:  # evaluate kept the champion: nothing to promote
+        return {"champion": champion.version, "promoted": False}
     if champion is not None and champion.version != challenger.version:
         client.set_registered_model_alias(name, tracking.PREVIOUS, champion.version)
     client.set_registered_model_alias(name, tracking.CHAMPION, challenger.version)
@@ -26,6 +30,7 @@ def run(context: TaskContext) -> dict[str, Any]:
     return {
         "champion": challenger.version,
         "previous": champion.version if champion else None,
+        "promoted": True,
     }
 
 
