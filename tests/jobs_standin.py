@@ -9,8 +9,9 @@ Databricks REST API and GitHub's OIDC token endpoint answer them:
   OAuth endpoint (found through the host's `/.well-known/databricks-config`, as the SDK
   looks it up) exchanges for an access token (the template's default CI auth);
 - Jobs API 2.2: `jobs/list`, `jobs/run-now`, `jobs/runs/get`, `jobs/runs/cancel`,
-  with runs that stay RUNNING until a test ends or cancels them, and
-  `max_concurrent_runs` as the service applies it (a run over the limit is SKIPPED).
+  `jobs/delete`, with runs that stay RUNNING until a test ends or cancels them, and
+  `max_concurrent_runs` as the service applies it (a run over the limit is SKIPPED);
+- Unity Catalog: deleting a registered model, and a schema (`force` drops what is in it).
 
 Every call is recorded (`calls`), so that a test replays a sequence of events (a push,
 a cancelled workflow, a second pull request) and then asks what was run and cancelled.
@@ -44,6 +45,8 @@ class Workspace:
     jobs: dict[int, str] = field(default_factory=dict)  # job_id -> name
     max_concurrent_runs: int = 1
     runs: dict[int, Run] = field(default_factory=dict)
+    schemas: set[str] = field(default_factory=set)  # catalog.schema
+    models: set[str] = field(default_factory=set)  # catalog.schema.model
     calls: list[tuple[str, dict]] = field(default_factory=list)  # (endpoint, arguments)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""  # set by Server
@@ -119,6 +122,24 @@ class Workspace:
                     "state": state,
                     "run_page_url": f"{self.url}/jobs/{run.job_id}/runs/{run.run_id}",
                 }
+            if endpoint == "jobs/delete":
+                if self.jobs.pop(int(body["job_id"]), None) is None:
+                    return 400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "no job"}
+                return 200, {}
+            for kind, names in (("models", self.models), ("schemas", self.schemas)):
+                prefix = f"/api/2.1/unity-catalog/{kind}/"
+                if method == "DELETE" and path.startswith(prefix):
+                    name = path[len(prefix) :]
+                    if name not in names:
+                        return 404, {"error_code": "NOT_FOUND", "message": f"{name} not found"}
+                    if kind == "schemas":
+                        if str(query.get("force")).lower() != "true" and any(
+                            model.startswith(f"{name}.") for model in self.models
+                        ):
+                            return 400, {"error_code": "INVALID_STATE", "message": "not empty"}
+                        self.models -= {m for m in self.models if m.startswith(f"{name}.")}
+                    names.discard(name)
+                    return 200, {}
             if endpoint == "jobs/runs/cancel":
                 run = self.runs[int(body["run_id"])]
                 if run.life == "RUNNING":
@@ -153,6 +174,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._serve("POST")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
 
     def log_message(self, *args) -> None:  # quiet
         pass

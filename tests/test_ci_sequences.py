@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -28,7 +29,7 @@ import pytest
 import yaml
 from conftest import PROD_SP, STAGING_SP, render
 from jobs_standin import GitHubApi, Server, Workspace, environment
-from test_deployment import DBX_PYTHON, deploy_vars, tool
+from test_deployment import DBX_PYTHON, dbx_read, deploy_vars, tool
 
 E2E_JOB = "churn-model-e2e-test"
 # The runner's waits after its first and second cancel signal.
@@ -407,3 +408,101 @@ def test_a_release_deploys_the_commit_the_gate_passed_even_if_the_tag_moves(rele
         "ref": "${{ github.sha }}",
     }
     assert main["concurrency"]["queue"] == "max"  # every merge gets its staging run
+
+
+# ------------------------------------------------------------------ pull requests' own jobs
+def pull_request_checkout(project: Path, number: int, tmp_path: Path) -> Path:
+    """The deploy job's working directory for pull request `number`: its variables."""
+    checkout = tmp_path / f"pr-{number}"
+    shutil.copytree(project, checkout, symlinks=True)
+    result = deploy_vars(checkout, "--env", "staging", "--isolate", f"pr-{number}")
+    assert result.returncode == 0, result.stderr
+    return checkout
+
+
+def test_two_pull_requests_deploy_and_run_only_jobs_of_their_own(
+    project: Path, staging, tmp_path: Path
+) -> None:
+    """Two pull requests at once: each deploys only its e2e job, under its own name, and
+    their runs go side by side; staging's own jobs (deployed from main) are not theirs
+    to replace or run."""
+    workspace, env = staging
+    own = {w["name"] for w in dbx_read(project)["staging"].values()}
+    assert own == {f"churn-model-{w}" for w in ("training", "batch-inference", "e2e-test")}
+    checkouts, runs = {}, {}
+    for number in (7, 8):
+        checkout = checkouts[number] = pull_request_checkout(project, number, tmp_path)
+        (deployed,) = dbx_read(checkout)["staging"].values()  # what dbx would deploy
+        assert deployed["name"] == f"{E2E_JOB}-pr-{number}"
+        (task,) = deployed["tasks"]
+        assert task["parameters"] == ["e2e", "--env", "staging", "--isolate", f"pr-{number}"]
+        workspace.add_job(deployed["name"])
+    for name in own - {E2E_JOB}:
+        workspace.add_job(name)
+
+    run_step = step_named(project, "Run and wait")
+    steps = {
+        n: Step(checkouts[n], run_step, {**env, "ISOLATE": f"pr-{n}"}, tmp_path / f"t{n}")
+        for n in (7, 8)
+    }
+    for number, step in steps.items():
+        name = f"{E2E_JOB}-pr-{number}"
+        wait_for(lambda name=name: _run_of(workspace, name), f"{name} to run", step)
+        runs[number] = _run_of(workspace, name)
+    assert {run.life for run in runs.values()} == {"RUNNING"}  # neither skipped
+    for number, step in steps.items():
+        workspace.finish(runs[number].run_id)
+        code, log = step.finish()
+        assert code == 0, log
+    started = {workspace.jobs.get(run.job_id) for run in workspace.runs.values()}
+    assert started == {f"{E2E_JOB}-pr-7", f"{E2E_JOB}-pr-8"}  # nothing of staging's own
+
+
+def _run_of(workspace: Workspace, job: str):
+    runs = [r for r in workspace.runs.values() if workspace.jobs.get(r.job_id) == job]
+    return runs[-1] if runs else None
+
+
+def test_a_closed_pull_request_leaves_nothing_in_staging(
+    project: Path, staging, tmp_path: Path
+) -> None:
+    workspace, env = staging
+    for number in (7, 8):
+        workspace.add_job(f"{E2E_JOB}-pr-{number}")
+        workspace.schemas.add(f"staging.churn_model_e2e_pr_{number}")
+        workspace.models.add(f"staging.churn_model_e2e_pr_{number}.churn_model")
+    workspace.schemas.add("staging.churn_model")
+    workspace.models.add("staging.churn_model.churn_model")
+    checkout = pull_request_checkout(project, 7, tmp_path)
+    remove = step_named(project, "Remove the isolated run")
+    assert remove["if"] == "inputs.remove"
+
+    code, log = Step(checkout, remove, env, tmp_path / "runner").finish()  # PR 7 closed
+    assert code == 0, log
+    assert sorted(workspace.jobs.values()) == [E2E_JOB, f"{E2E_JOB}-pr-8"]
+    assert workspace.schemas == {"staging.churn_model", "staging.churn_model_e2e_pr_8"}
+    assert workspace.models == {
+        "staging.churn_model.churn_model",
+        "staging.churn_model_e2e_pr_8.churn_model",
+    }
+    code, log = Step(checkout, remove, env, tmp_path / "runner").finish()  # again: nothing
+    assert code == 0 and "nothing left of pr-7 in staging" in log, log
+
+
+def test_closing_a_pull_request_removes_its_deployment_and_cancels_its_run(project) -> None:
+    workflows = flows(project)
+    cleanup = workflows["staging-cleanup.yml"]
+    assert cleanup[True] == {"pull_request": {"types": ["closed"], "branches": ["main"]}}
+    assert cleanup["concurrency"] == workflows["staging.yml"]["concurrency"]
+    assert cleanup["jobs"]["remove"]["with"] == {
+        "environment": "staging",
+        "isolate": "pr-${{ github.event.pull_request.number }}",
+        "remove": True,
+        "ref": "${{ github.event.pull_request.base.ref }}",
+    }
+    pull_request = workflows["staging.yml"]["jobs"]["e2e"]["with"]
+    assert pull_request["isolate"] == cleanup["jobs"]["remove"]["with"]["isolate"]
+    # Removing deploys and runs nothing.
+    for name, step in deploy_steps(project).items():
+        if name.startswith(("Upload", "Mint", "Deploy", "Run and wait", "Cancel")):
+            assert "!inputs.remove" in step["if"], name

@@ -236,6 +236,10 @@ def test_deploy_vars_fail_in_one_line_naming_what_is_missing(tmp_path: Path) -> 
     assert sorted(yaml.safe_load((project / ".dbx" / "vars.yml").read_text())["envs"]) == ["dev"]
     no_owner = deploy_vars(project, "--env", "dev", MLOPS_DEV_OWNER="")
     assert no_owner.returncode == 1 and "MLOPS_DEV_OWNER: dev jobs need an owner" in no_owner.stderr
+    # Only staging deploys pull requests' own jobs.
+    isolated = deploy_vars(project, "--env", "dev", "--isolate", "pr-3")
+    assert isolated.returncode == 1
+    assert isolated.stderr == "error: --isolate: only staging deploys pull requests' jobs\n"
 
     dev = project / "conf" / "envs" / "dev.yml"
     dev.write_text(
@@ -279,7 +283,7 @@ def triggers(workflow: dict) -> dict:
 def test_actionlint_and_the_workflow_schema_accept_every_workflow(matrix_project) -> None:
     _, project = matrix_project
     files = sorted((project / ".github" / "workflows").glob("*.yml"))
-    assert len(files) == 8
+    assert len(files) == 9
     judge(files, project)
 
 
@@ -367,7 +371,7 @@ def test_triggers_chains_environments_and_permissions(matrix_project) -> None:
             granted = job.get("permissions", {})
             if "id-token" in granted:
                 assert granted["id-token"] == "write", (name, job_name)
-                assert "deploy" in job_name or job_name == "e2e", (name, job_name)
+                assert "deploy" in job_name or job_name in ("e2e", "remove"), (name, job_name)
             for step in job.get("steps", []):
                 if "uses" in step:
                     assert re.fullmatch(r"[\w./-]+@[0-9a-f]{40}", step["uses"]), step["uses"]

@@ -26,6 +26,7 @@ from ..platform.config import (
     Config,
     ConfigError,
     default_conf_dir,
+    isolation_overrides,
     load_config,
 )
 from ..platform.lineage import template_version
@@ -34,9 +35,11 @@ from ..tasks import INFERENCE, TRAINING, WORKFLOWS, workflow_tasks
 DEV_OWNER_VARIABLE = "MLOPS_DEV_OWNER"
 # Quartz cron, UTC. Paused outside prod: dev and staging runs are started on purpose.
 SCHEDULES = {TRAINING: "0 0 3 ? * MON", INFERENCE: "0 0 5 * * ?"}
-# Staging only: the end-to-end test each pull request launches (tasks/e2e.py), isolated
-# unless CI names the run (scripts/run_job.py passes the pull request's id).
+# Staging only: the end-to-end test (tasks/e2e.py). A merge to main runs staging's own;
+# a pull request deploys one of its own (`--isolate pr-<number>`), which runs in a schema
+# and model of its own and is removed when the pull request closes.
 E2E_WORKFLOW = "e2e-test"
+ISOLATED_ENVIRONMENT = "staging"
 # The cluster environment variable that carries the alert webhook URL (tasks/monitor.py).
 WEBHOOK_VARIABLE = "MLOPS_ALERT_WEBHOOK_URL"
 
@@ -160,13 +163,40 @@ def workflows(config: Config) -> list[dict[str, Any]]:
     return [{"key": job["name"], **job, "name": f"{slug}-{job['name']}"} for job in jobs]
 
 
-def environment(config: Config, dev_owner: str | None, wheel: str) -> dict[str, Any]:
+def isolated(config: Config, jobs: list[dict[str, Any]], run: str) -> dict[str, Any]:
+    """A pull request's own deployment in staging: the e2e job only, named after the run,
+    running in the run's schema and model (tasks/e2e.py); and those names, so that the
+    pull request's clean-up removes exactly them (scripts/remove_isolated.py)."""
+    if config.env_name != ISOLATED_ENVIRONMENT:
+        raise ConfigError(f"--isolate: only {ISOLATED_ENVIRONMENT} deploys pull requests' jobs")
+    overrides = isolation_overrides(config, run)
+    schema = f"{config.env.catalog}.{overrides['schema']}"
+    (e2e,) = [job for job in jobs if job["key"] == E2E_WORKFLOW]
+    suffix = schema.rpartition("_e2e_")[2].replace("_", "-")
+    task = wheel_task("e2e", "e2e", "--env", config.env_name, "--isolate", run)
+    job = {**e2e, "name": f"{e2e['name']}-{suffix}", "tasks": chain([task])}
+    return {
+        "workflows": [job],
+        "isolation": {
+            "run": run,
+            "jobs": [job["name"]],
+            "schema": schema,
+            "model": f"{schema}.{config.project.model.name}",
+        },
+    }
+
+
+def environment(
+    config: Config, dev_owner: str | None, wheel: str, isolate: str = ""
+) -> dict[str, Any]:
     env = config.env
     if env.cluster is None or env.workspace_host is None:
         raise ConfigError(
             f"{config.env_file}: cluster and workspace_host are required for a deployed environment"
         )
     identity = owner(config, dev_owner)
+    jobs = workflows(config)
+    own = isolated(config, jobs, isolate) if isolate else {"workflows": jobs}
     return {
         "host": env.workspace_host,
         "catalog": env.catalog,
@@ -179,7 +209,7 @@ def environment(config: Config, dev_owner: str | None, wheel: str) -> dict[str, 
         "pause_status": "UNPAUSED" if config.env_name == "prod" else "PAUSED",
         "libraries": [{"whl": wheel_path(config, wheel)}],
         "secret_env": secret_env(config),
-        "workflows": workflows(config),
+        **own,
     }
 
 
@@ -193,6 +223,7 @@ def deployment_vars(
     dev_owner: str | None = None,
     environments: tuple[str, ...] = DEPLOYED_ENVIRONMENTS,
     wheel: str = "",
+    isolate: str = "",
 ) -> dict[str, Any]:
     if not wheel.endswith(".whl"):
         given = f"'{wheel}' is not a wheel file" if wheel else "no wheel given and none in dist/"
@@ -208,7 +239,9 @@ def deployment_vars(
             "notify_on_failure": list(project.notifications.on_failure),
         },
         "template_version": template_version(conf),
-        "envs": {name: environment(config, dev_owner, wheel) for name, config in configs.items()},
+        "envs": {
+            name: environment(config, dev_owner, wheel, isolate) for name, config in configs.items()
+        },
     }
 
 
@@ -221,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--env", action="append", choices=DEPLOYED_ENVIRONMENTS, help="default: all three"
+    )
+    parser.add_argument(
+        "--isolate",
+        default="",
+        metavar="RUN",
+        help=f"a pull request's own e2e job only (with --env {ISOLATED_ENVIRONMENT}), e.g. pr-42",
     )
     parser.add_argument(
         "--skip-unowned",
@@ -239,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     wheel = args.wheel or newest_wheel(Path("dist"))
     try:
         data = deployment_vars(
-            args.conf_dir, os.environ.get(DEV_OWNER_VARIABLE), environments, wheel
+            args.conf_dir, os.environ.get(DEV_OWNER_VARIABLE), environments, wheel, args.isolate
         )
         project = dbx_project(load_configs(args.conf_dir, environments))
     except ConfigError as error:

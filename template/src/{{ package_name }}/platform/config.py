@@ -7,7 +7,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -419,3 +419,24 @@ def load_config(
     env_config = _parse(EnvConfig, layers, default=str(env_file))
     sources = {key: name for name, data in layers for key in data}
     return Config(env_name=env, conf_dir=conf, project=project, env=env_config, sources=sources)
+
+
+# ------------------------------------------------------------- isolated runs
+def isolated_schema(schema: str, run: str) -> str:
+    """`<schema>_e2e_<run>`, a valid Unity Catalog name for any run id (e.g. 'pr-42')."""
+    suffix = re.sub(r"[^a-z0-9_]+", "_", run.lower()).strip("_")
+    if not suffix:
+        raise ConfigError(f"--isolate: '{run}' has no letters or digits to name a schema with")
+    return f"{schema}_e2e_{suffix}"[:255]
+
+
+def isolation_overrides(config: Config, run: str) -> dict[str, Any]:
+    """Config changes that move every table (and so the model) into the run's own schema:
+    a pull request's e2e run (tasks/e2e.py) and its deployment (admin/deployment.py)."""
+    env = config.env
+    schema = isolated_schema(env.schema_, run)
+    tables = {
+        key: f"{env.catalog}.{schema}.{name.rsplit('.', 1)[1]}"
+        for key, name in env.tables.model_dump(exclude_none=True).items()
+    }
+    return {"schema": schema, "tables": tables}

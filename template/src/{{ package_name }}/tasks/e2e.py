@@ -12,7 +12,6 @@ and so the pull request that launched it. Without `--isolate` it runs in place.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,29 +20,10 @@ from typing import Any
 from pyspark.sql import functions as F
 
 from ..platform import gate, tracking
-from ..platform.config import ENVIRONMENTS, Config, ConfigError, load_config
+from ..platform.config import ENVIRONMENTS, ConfigError, isolation_overrides, load_config
 from ..platform.runner import TaskContext, TaskFailed, raise_failure, run_task, run_tasks
 from ..platform.tables import batch_id, current_version, read_version, resolve, schema_exists
 from . import PIPELINE, load
-
-
-def isolated_schema(schema: str, run: str) -> str:
-    """`<schema>_e2e_<run>`, a valid Unity Catalog name for any run id (e.g. 'pr-42')."""
-    suffix = re.sub(r"[^a-z0-9_]+", "_", run.lower()).strip("_")
-    if not suffix:
-        raise TaskFailed(f"--isolate: '{run}' has no letters or digits to name a schema with")
-    return f"{schema}_e2e_{suffix}"[:255]
-
-
-def isolation_overrides(config: Config, run: str) -> dict[str, Any]:
-    """Config changes that move every table (and so the model) into the run's own schema."""
-    env = config.env
-    schema = isolated_schema(env.schema_, run)
-    tables = {
-        key: f"{env.catalog}.{schema}.{name.rsplit('.', 1)[1]}"
-        for key, name in env.tables.model_dump(exclude_none=True).items()
-    }
-    return {"schema": schema, "tables": tables}
 
 
 def check(context: TaskContext) -> dict[str, Any]:
