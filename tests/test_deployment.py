@@ -402,12 +402,33 @@ def test_workflows_are_plain_yaml_the_same_for_every_answer(matrix_project, defa
         assert (project / ".github" / "workflows" / path.name).read_text() == path.read_text()
 
 
+# The first major version of each action that runs on Node 24 (`runs.using: node24` in
+# its action.yml at that tag, read from the actions' own repositories): GitHub's runners
+# run JavaScript actions on Node 24, and releases made for Node 20 are deprecated.
+NODE24_MAJOR = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "actions/setup-java": 5,
+    "actions/cache": 5,
+    "actions/upload-artifact": 6,
+    "actions/download-artifact": 7,
+}
+
+
 def test_pinned_actions_carry_their_version_in_a_comment(matrix_project) -> None:
+    """Pinned to a full SHA, with its version in a comment; a release made for Node 24."""
     _, project = matrix_project
-    for path in (project / ".github" / "workflows").glob("*.yml"):
+    folders = (project / ".github" / "workflows", ROOT / ".github" / "workflows")
+    for path in [path for folder in folders for path in folder.glob("*.yml")]:
         for line in path.read_text().splitlines():
             if "uses: actions/" in line:
-                assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), f"{path.name}: {line}"
+                pinned = re.search(r"uses: ([\w/-]+)@[0-9a-f]{40} # v(\d+)\.\d+\.\d+$", line)
+                assert pinned, f"{path.name}: {line}"
+                action, major = pinned.group(1), int(pinned.group(2))
+                assert action in NODE24_MAJOR, (
+                    f"{path.name}: {action} is not known to run on Node 24"
+                )
+                assert major >= NODE24_MAJOR[action], f"{path.name}: {line} runs on Node 20"
 
 
 # --------------------------------------------------------------------------- bootstrap
