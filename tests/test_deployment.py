@@ -505,11 +505,24 @@ def test_bootstrap_plan_is_complete_and_in_a_runnable_order(tmp_path: Path) -> N
         assert f"model {env}.churn_model.churn_model" in created
         assert f"experiment /Shared/churn-model/{env}" in created
         grants = {r for title, r in used if title.startswith(f"{env}: grants on")}
-        for securable in ("schema", "volume", "model", "catalog"):
+        # In dev the developers' group owns the model (owners need no grant).
+        securables = ("schema", "volume", "catalog", *(("model",) if env != "dev" else ()))
+        for securable in securables:
             assert any(r.startswith(securable + " ") for r in grants), (env, securable)
         assert any(t.startswith(f"{env}: entitlements") for t, _, _ in report["steps"])
     plan = run([sys.executable, "-m", "churn_model.admin.bootstrap"], project).stdout
     assert '"READ_VOLUME", "WRITE_VOLUME"' in plan
+    # Only a model's owner registers versions and sets aliases: a developer's own train and
+    # promote in dev work because the group owns dev's model and the dev principal is in it.
+    assert "group member churn-model-developers:<DEV_SP_APPLICATION_ID>" in created
+    owners = dict(
+        re.findall(r"registered-models update (\S+) --json '\{\"owner\": \"([^\"]+)\"", plan)
+    )
+    assert owners == {
+        "dev.churn_model.churn_model": "churn-model-developers",
+        "staging.churn_model.churn_model": STAGING_SP,
+        "prod.churn_model.churn_model": PROD_SP,
+    }
     assert "databricks grants update function prod.churn_model.churn_model" in plan
     # Staging's e2e makes a schema per pull request; nowhere else may a job create one.
     catalog_grants = [line for line in plan.splitlines() if "grants update catalog" in line]

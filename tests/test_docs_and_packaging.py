@@ -260,3 +260,21 @@ def test_docs_name_only_the_console_scripts_the_wheel_has(default_project: Path)
     }
     assert {(page, command) for page, command in named if command not in scripts} == set()
     assert any(command == slug for _, command in named)  # the check reads the commands
+
+
+def test_the_dev_executor_installs_the_project_before_it_imports_it(default_project) -> None:
+    """On a dev cluster the runtime lacks the project's own libraries: the executor's
+    first code cells install the project from the Git folder (`..` of notebooks/, where a
+    notebook runs) and restart Python, before any cell imports the package. Off
+    Databricks the magic is a comment and the restart is skipped (its local runs: the
+    generated suite's test_notebook.py)."""
+    notebook = default_project / "notebooks" / "dev_workflow_executor.py"
+    text = notebook.read_text().removeprefix("# Databricks notebook source\n")
+    cells = [c.strip() for c in text.split("# COMMAND ----------")]
+    code = [c for c in cells if not c.startswith("# MAGIC %md")]
+    assert code[0] == "# MAGIC %pip install --quiet .."
+    assert "dbutils.library.restartPython()" in code[1]
+    assert 'if "dbutils" in globals():' in code[1]
+    first_import = next(i for i, c in enumerate(code) if "from churn_model" in c)
+    assert first_import == 2
+    assert (default_project / "notebooks" / ".." / "pyproject.toml").is_file()

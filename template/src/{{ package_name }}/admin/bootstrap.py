@@ -268,16 +268,38 @@ def build(configs: dict[str, Config], repo: str, auth: str) -> Plan:
             "schema_name": env_config.schema_,
             "name": config.project.model.name,
         }
+        # Only a model's owner registers versions and sets aliases. In staging and prod
+        # that is the principal; in dev the developers' group, with the dev principal in
+        # it, so that a developer's own train and promote work as the dev jobs' do.
+        model_owner = sp
+        if env == "dev":
+            model_owner = group
+            joined = Resource("group member", f"{group.name}:{sp.name}")
+            join = {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [
+                    {"op": "add", "path": "members", "value": [{"value": "<DEV_SP_NUMERIC_ID>"}]}
+                ],
+            }
+            plan.add(
+                "account admin",
+                "dev: the dev principal joins the developers' group, which owns dev's model",
+                [f"databricks account groups patch <GROUP_NUMERIC_ID> --json {_json(join)}"],
+                creates=(joined,),
+                uses=(group, sp),
+            )
         plan.add(
             "workspace admin",
-            f"{env}: the registered model, owned by the principal that registers versions",
+            f"{env}: the registered model, owned by "
+            f"{'the developers group' if env == 'dev' else 'the principal'}, which registers "
+            "versions and sets aliases",
             [
                 f"databricks registered-models create --json {_json(model_body)}",
                 f"databricks registered-models update {model.name} --json "
-                f"{_json({'owner': sp.name})}",
+                f"{_json({'owner': model_owner.name})}",
             ],
             creates=(model,),
-            uses=(schema, sp),
+            uses=(schema, model_owner, *((joined,) if env == "dev" else ())),
         )
         if "monitor" in PIPELINE:
             scope = Resource("secret scope", slug)
@@ -303,7 +325,8 @@ def build(configs: dict[str, Config], repo: str, auth: str) -> Plan:
         grant(plan, env, schema, {sp: writer, group: reader})
         volume_group = ["READ_VOLUME", "WRITE_VOLUME"] if env == "dev" else ["READ_VOLUME"]
         grant(plan, env, volume, {sp: ["READ_VOLUME", "WRITE_VOLUME"], group: volume_group})
-        grant(plan, env, model, {group: ["EXECUTE"]})
+        if env != "dev":  # in dev the group owns the model
+            grant(plan, env, model, {group: ["EXECUTE"]})
 
     for env, config in configs.items():
         github_env = Resource("github environment", env)
