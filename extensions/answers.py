@@ -243,6 +243,14 @@ def runtime_python(dbr_version: str) -> str:
     return str(runtimes()[str(dbr_version)]["python"])
 
 
+def runtime_constraints(dbr_version: str) -> str:
+    """The runtime's versions of the libraries a project touches, as pip constraints:
+    its preinstalled libraries and its engine (scripts/runtime_standin.py pins the same)."""
+    data = runtimes()[str(dbr_version)]
+    pinned = {**data["libraries"], **data["engine"]}
+    return "\n".join(f"{name}=={version}" for name, version in pinned.items())
+
+
 def node_type(cloud: str) -> str:
     return NODE_TYPES[str(cloud)]
 
@@ -252,6 +260,7 @@ FILTERS = {
     for func in (
         slugify,
         to_package,
+        runtime_constraints,
         nonempty_error,
         slug_error,
         package_error,

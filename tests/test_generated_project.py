@@ -12,6 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, render
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import runtime_standin as standin
+from answers import runtimes
 
 
 def _run(args: list[str], cwd: Path, tmp_path: Path) -> subprocess.CompletedProcess:
@@ -123,3 +128,39 @@ def test_make_setup_installs_again_when_the_models_requirements_change(
     stamp = (tmp_path / "venv" / ".installed").stat().st_mtime_ns
     os.utime(requirements, ns=(stamp + 10**9, stamp + 10**9))  # edited after the install
     assert "  Collecting mlflow" in setup().splitlines()
+
+
+@pytest.mark.parametrize("runtime", sorted(runtimes()))
+def test_make_setup_installs_the_clusters_versions(runtime: str, tmp_path: Path) -> None:
+    """The project's own environment (and so its CI checks) runs the libraries its
+    clusters run: `make setup` installs with the runtime's versions as constraints, from
+    the one data file per runtime, and the project's requirements admit them (uv's
+    resolver; pip's rules)."""
+    project = render(tmp_path / "p", dbr_version=runtime)
+    spec = standin.runtime_spec(runtime)
+    shipped = (project / "runtime-constraints.txt").read_text().splitlines()
+    assert [line for line in shipped if not line.startswith("#")] == standin.pins(spec)
+    makefile = (project / "Makefile").read_text()
+    assert "$(VENV)/.installed: pyproject.toml runtime-constraints.txt" in makefile
+    assert '--constraint runtime-constraints.txt -e ".[dev]"' in makefile
+    uv = ROOT / ".tools" / "uv" / "bin" / "uv"  # pinned and installed by `make setup`
+    assert uv.is_file(), "uv is missing: `make setup` installs it"
+    python = str(spec["python"])
+    command = [uv, "pip", "compile", "--quiet", "--python-version", python, "--constraint"]
+    resolved = subprocess.run(
+        [*command, "runtime-constraints.txt", "pyproject.toml", "--extra", "dev"],
+        cwd=project,
+        env={**os.environ, "UV_SYSTEM_CERTS": "1"},  # as the Makefile runs uv
+        capture_output=True,
+        text=True,
+    )
+    assert resolved.returncode == 0, resolved.stderr
+    versions = {
+        name.lower(): version
+        for name, _, version in (
+            line.partition("==") for line in resolved.stdout.splitlines() if "==" in line
+        )
+    }
+    for pin in standin.pins(spec):
+        name, _, version = pin.partition("==")
+        assert versions.get(name.lower()) == version, (pin, versions.get(name.lower()))
