@@ -331,6 +331,7 @@ def released(tmp_path: Path):
     origin = tmp_path / "origin.git"
     git(tmp_path, "clone", "--quiet", "--bare", str(repo), str(origin))
     git(repo, "remote", "add", "origin", str(origin))
+    git(repo, "fetch", "--quiet", "origin")  # as actions/checkout with fetch-depth: 0
     for tag, name in (("v1.0.0", "A"), ("v1.1.0", "B"), ("v2.0.0", "C")):
         git(repo, "tag", tag, commits[name])
     gate = _module(repo / "scripts" / "release_gate.py")
