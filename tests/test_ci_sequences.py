@@ -148,27 +148,30 @@ def test_a_pull_request_pushed_twice_cancels_its_first_databricks_run(
     its own run must find the job free (max_concurrent_runs: 1), not be skipped."""
     workspace, env = staging
     env = {**env, "ISOLATE": "pr-7"}
+    checkout = pull_request_checkout(project, 7, tmp_path)  # its own job, as deployed
+    job = workspace.add_job(f"{E2E_JOB}-pr-7")
     run_step = step_named(project, "Run and wait")
-    first = Step(project, run_step, env, tmp_path / "first")
+    first = Step(checkout, run_step, env, tmp_path / "first")
     wait_for(lambda: workspace.called("jobs/run-now"), "the first push's run to start", first)
     (first_run,) = workspace.runs.values()
+    assert first_run.job_id == job
     assert first_run.params == ["e2e", "--env", "staging", "--isolate", "pr-7"]
 
     first.cancel()  # the second push cancels the first workflow run
     for step in cancelled_steps(project):
-        Step(project, step, env, tmp_path / "first").finish()
+        Step(checkout, step, env, tmp_path / "first").finish()
     assert first_run.result == "CANCELED", "the cancelled workflow left its run going"
     code, log = first.finish()
     assert code != 0
 
-    second = Step(project, run_step, env, tmp_path / "second")
+    second = Step(checkout, run_step, env, tmp_path / "second")
     wait_for(lambda: len(workspace.runs) == 2, "the second push's run to start", second)
     second_run = workspace.runs[max(workspace.runs)]
     assert second_run.life == "RUNNING", second_run.message  # not skipped
     workspace.finish(second_run.run_id)
     code, log = second.finish()
     assert code == 0, log
-    assert f"'{E2E_JOB}' run {second_run.run_id} succeeded" in log
+    assert f"'{E2E_JOB}-pr-7' run {second_run.run_id} succeeded" in log
     assert {call["run_id"] for call in workspace.called("jobs/runs/cancel")} == {first_run.run_id}
 
 
