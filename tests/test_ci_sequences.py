@@ -26,10 +26,9 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import PROD_SP, STAGING_SP, render
 from jobs_standin import GitHubApi, Server, Workspace, environment
-from test_deployment import DBX_PYTHON, dbx_read, deploy_vars, tool
+from test_deployment import DBX_PYTHON, _script, dbx_read, deploy_vars, tool, workflows
 
 E2E_JOB = "churn-model-e2e-test"
 # The runner's waits after its first and second cancel signal.
@@ -50,8 +49,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def deploy_steps(project: Path) -> dict[str, dict]:
-    flow = yaml.safe_load((project / ".github" / "workflows" / "_deploy.yml").read_text())
-    return {step["name"]: step for step in flow["jobs"]["deploy"]["steps"] if "name" in step}
+    steps = workflows(project)["_deploy.yml"]["jobs"]["deploy"]["steps"]
+    return {step["name"]: step for step in steps if "name" in step}
 
 
 def cancelled_steps(project: Path) -> list[dict]:
@@ -134,8 +133,7 @@ def staging(tmp_path: Path):
 
 
 def test_the_deploy_jobs_environment_names_what_the_replay_sets(project: Path) -> None:
-    flow = yaml.safe_load((project / ".github" / "workflows" / "_deploy.yml").read_text())
-    job_env = flow["jobs"]["deploy"]["env"]
+    job_env = workflows(project)["_deploy.yml"]["jobs"]["deploy"]["env"]
     for name in ("ENVIRONMENT", "WORKFLOW", "ISOLATE", "DATABRICKS_HOST", "DATABRICKS_CLIENT_ID"):
         assert name in job_env, name
     assert job_env["DATABRICKS_AUTH_TYPE"].endswith("'github-oidc' }}")
@@ -258,15 +256,10 @@ def expand(expression: str, context: dict) -> str:
     return re.sub(r"\$\{\{([^}]*)\}\}", lookup, expression)
 
 
-def flows(project: Path) -> dict[str, dict]:
-    folder = project / ".github" / "workflows"
-    return {p.name: yaml.safe_load(p.read_text()) for p in folder.glob("*.yml")}
-
-
 def test_deploys_that_wait_for_an_environment_all_run_in_order(project: Path) -> None:
     """A merge to main with strict branch protection re-runs every open pull request:
     their staging deploys wait for the one running, and none is dropped."""
-    deploy = flows(project)["_deploy.yml"]["jobs"]["deploy"]["concurrency"]
+    deploy = workflows(project)["_deploy.yml"]["jobs"]["deploy"]["concurrency"]
     github = Concurrency()
     context = {"inputs": {"environment": "staging"}}
     for number in (1, 2, 3, 4):
@@ -278,9 +271,9 @@ def test_deploys_that_wait_for_an_environment_all_run_in_order(project: Path) ->
 
 
 def test_releases_published_together_all_reach_prod_in_order(project: Path) -> None:
-    workflows = flows(project)
-    release = workflows["release.yml"]["concurrency"]
-    deploy = workflows["_deploy.yml"]["jobs"]["deploy"]["concurrency"]
+    flows = workflows(project)
+    release = flows["release.yml"]["concurrency"]
+    deploy = flows["_deploy.yml"]["jobs"]["deploy"]["concurrency"]
     github = Concurrency()
     for tag in ("v1.0.0", "v1.0.1", "v1.1.0"):
         github.enter(tag, release, {})
@@ -295,7 +288,7 @@ def test_releases_published_together_all_reach_prod_in_order(project: Path) -> N
 def test_a_newer_push_to_a_pull_request_cancels_its_older_run(project: Path) -> None:
     """The other way round: a pull request's superseded run is cancelled, not queued
     (its Databricks run is cancelled with it: the tests above)."""
-    staging = flows(project)["staging.yml"]["concurrency"]
+    staging = workflows(project)["staging.yml"]["concurrency"]
     github = Concurrency()
     context = {"github": {"event": {"pull_request": {"number": 7}}}}
     github.enter("push 1", staging, context)
@@ -337,7 +330,7 @@ def released(tmp_path: Path):
     git(repo, "fetch", "--quiet", "origin")  # as actions/checkout with fetch-depth: 0
     for tag, name in (("v1.0.0", "A"), ("v1.1.0", "B"), ("v2.0.0", "C")):
         git(repo, "tag", tag, commits[name])
-    gate = _module(repo / "scripts" / "release_gate.py")
+    gate = _script(repo, "release_gate")
     github = GitHubApi(
         runs=[
             (gate.STAGING_WORKFLOW, commits["A"], "success"),
@@ -348,19 +341,12 @@ def released(tmp_path: Path):
         yield repo, commits, github
 
 
-def _module(path: Path):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def release_gate(repo: Path, github: GitHubApi, tag: str, tmp_path: Path) -> tuple[int, str, str]:
     """The release workflow's gate step for a release of `tag`: (exit code, log, outputs)."""
     (step,) = [
-        s for s in flows(repo)["release.yml"]["jobs"]["on-main"]["steps"] if s.get("id") == "gate"
+        s
+        for s in workflows(repo)["release.yml"]["jobs"]["on-main"]["steps"]
+        if s.get("id") == "gate"
     ]
     output = tmp_path / f"output-{tag}"
     output.touch()
@@ -396,15 +382,15 @@ def test_a_release_deploys_the_commit_the_gate_passed_even_if_the_tag_moves(rele
     the tag looked up again; and the workflow the gate asks about is the one that deploys
     main to staging and runs the e2e job there."""
     repo, _, _ = released
-    workflows = flows(repo)
-    jobs = workflows["release.yml"]["jobs"]
+    flows = workflows(repo)
+    jobs = flows["release.yml"]["jobs"]
     assert jobs["on-main"]["outputs"] == {"sha": "${{ steps.gate.outputs.sha }}"}
     assert jobs["on-main"]["permissions"] == {"contents": "read", "actions": "read"}
     for job in ("checks", "deploy"):
         assert jobs[job]["with"]["ref"] == "${{ needs.on-main.outputs.sha }}", job
         assert "on-main" in jobs[job]["needs"], job
-    gate = _module(repo / "scripts" / "release_gate.py")
-    main = workflows[gate.STAGING_WORKFLOW]
+    gate = _script(repo, "release_gate")
+    main = flows[gate.STAGING_WORKFLOW]
     assert main[True] == {"push": {"branches": ["main"]}}  # YAML 1.1 reads `on` as True
     assert main["jobs"]["e2e"]["with"] == {
         "environment": "staging",
@@ -494,17 +480,17 @@ def test_a_closed_pull_request_leaves_nothing_in_staging(
 
 
 def test_closing_a_pull_request_removes_its_deployment_and_cancels_its_run(project) -> None:
-    workflows = flows(project)
-    cleanup = workflows["staging-cleanup.yml"]
+    flows = workflows(project)
+    cleanup = flows["staging-cleanup.yml"]
     assert cleanup[True] == {"pull_request": {"types": ["closed"], "branches": ["main"]}}
-    assert cleanup["concurrency"] == workflows["staging.yml"]["concurrency"]
+    assert cleanup["concurrency"] == flows["staging.yml"]["concurrency"]
     assert cleanup["jobs"]["remove"]["with"] == {
         "environment": "staging",
         "isolate": "pr-${{ github.event.pull_request.number }}",
         "remove": True,
         "ref": "${{ github.event.pull_request.base.ref }}",
     }
-    pull_request = workflows["staging.yml"]["jobs"]["e2e"]["with"]
+    pull_request = flows["staging.yml"]["jobs"]["e2e"]["with"]
     assert pull_request["isolate"] == cleanup["jobs"]["remove"]["with"]["isolate"]
     # Removing deploys and runs nothing.
     for name, step in deploy_steps(project).items():
