@@ -5,8 +5,9 @@
 Reads each project's `.copier-answers.yml`, compares it with the newest release tag of
 the template it came from and, with --update, runs the same update as the projects' own
 scripts/template_update.py (this checkout's copy) on those that are behind, and commits
-each update on a branch `template-update/<version>`, ready for its pull request. One
-project's failure never stops the others: progress goes to stderr as each finishes, and
+each update on a branch `template-update/<version>`, ready for its pull request
+(conflicts included, with their markers; projects of one repository, a monorepo, update
+in turn and commit on one branch). One project's failure never stops the others: progress goes to stderr as each finishes, and
 the table always prints one row per project: from -> to, and behind / up to date /
 updated / conflicts (with the files) / refused / failed (with the one-line reason).
 Exit status 1 if any project was refused, conflicted or failed.
@@ -19,6 +20,7 @@ import functools
 import importlib.util
 import multiprocessing
 import os
+import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -37,14 +39,28 @@ def load_updater():
 
 
 def commit(project: Path, updater, result) -> str:
-    """Commit the update on a branch named after the target version, ready for its PR."""
+    """Commit the update on a branch named after the target version, ready for its PR.
+
+    Staged first: copier leaves a conflicted file unmerged in the index, and git will not
+    switch branches over an unmerged index. Staging it (markers and all) marks it
+    resolved, so the conflict travels to the branch and the pull request shows it. If the
+    commit cannot be made, the project is put back as it was (nothing is left
+    uncommitted on the branch it was on) and the error is raised.
+    """
     branch = f"template-update/{result.to_version}"
-    updater.git(project, "checkout", "--quiet", "-B", branch)  # the update's changes come along
-    updater.git(project, "add", "--all", "--", ".")
+    start = updater.git(project, "rev-parse", "--abbrev-ref", "HEAD").strip()
     subject = f"Template update {result.from_version} -> {result.to_version}"
     if result.conflicts:
         subject += f" ({len(result.conflicts)} files with conflicts to resolve)"
-    updater.git(project, "commit", "--quiet", "--no-verify", "-m", subject)
+    try:
+        updater.git(project, "add", "--all", "--", ".")
+        updater.git(project, "checkout", "--quiet", "-B", branch)  # the staged update comes along
+        updater.git(project, "commit", "--quiet", "--no-verify", "-m", subject)
+    except updater.UpdateRefused as error:
+        updater.restore(project)
+        if updater.git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() != start:
+            updater.git(project, "checkout", "--quiet", start)
+        raise updater.UpdateFailed(f"{project}: could not commit the update: {error}") from None
     return branch
 
 
@@ -77,9 +93,24 @@ def survey(project: Path, updater, to: str | None, apply: bool) -> tuple[str, st
     return result.from_version, result.to_version, f"updated on {branch}{unseen}"
 
 
-def survey_one(project: Path, to: str | None, apply: bool) -> tuple[str, str, str]:
-    """survey() in a worker process (a module object does not travel between processes)."""
-    return survey(project, load_updater(), to, apply)
+def repository(project: Path) -> str:
+    """The top folder of the git repository that holds the project (or the project)."""
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=project, capture_output=True, text=True
+        )
+    except OSError:  # no such folder: survey() reports it
+        return str(project)
+    return found.stdout.strip() if found.returncode == 0 else str(project)
+
+
+def survey_repository(projects: list[Path], to: str | None, apply: bool) -> list[tuple]:
+    """survey() of each project of one repository, one after the other, in a worker
+    process (a module object does not travel between processes). Projects of one
+    repository share its index and branch: updated at once, they would collide on
+    `.git/index.lock` and on the update branch."""
+    updater = load_updater()
+    return [survey(project, updater, to, apply) for project in projects]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,19 +122,29 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=int, default=min(4, os.cpu_count() or 1), help="projects at a time"
     )
     args = parser.parse_args(argv)
-    # Projects update in parallel processes (copier changes the working directory, so
-    # threads would not do); each finishes on its own, reported as it finishes.
-    rows = {}
+    # Repositories update in parallel processes (copier changes the working directory,
+    # so threads would not do), the projects of one repository in turn; each is
+    # reported as its repository finishes.
+    repositories: dict[str, list[Path]] = {}
+    for project in args.projects:
+        repositories.setdefault(repository(project), []).append(project)
+    rows, done = {}, 0
     spawn = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=spawn) as pool:
-        futures = {pool.submit(survey_one, p, args.to, args.update): p for p in args.projects}
-        for number, future in enumerate(as_completed(futures), start=1):
-            project = futures[future]
+        futures = {
+            pool.submit(survey_repository, projects, args.to, args.update): projects
+            for projects in repositories.values()
+        }
+        for future in as_completed(futures):
+            projects = futures[future]
             try:
-                rows[project] = future.result()
-            except Exception as error:  # the worker itself died: still one row
-                rows[project] = ("?", args.to or "?", f"failed: {type(error).__name__}: {error}")
-            print(f"[{number}/{len(futures)}] {project}: {rows[project][2]}", file=sys.stderr)
+                rows.update(zip(projects, future.result(), strict=True))
+            except Exception as error:  # the worker itself died: still one row each
+                reason = f"failed: {type(error).__name__}: {error}"
+                rows.update((project, ("?", args.to or "?", reason)) for project in projects)
+            for project in projects:
+                done += 1
+                print(f"[{done}/{len(args.projects)}] {project}: {rows[project][2]}", file=sys.stderr)
     rows = [(str(p), *rows[p]) for p in args.projects]
     width = max(len("project"), *(len(r[0]) for r in rows))
     print(f"{'project':<{width}}  {'from':>10} -> {'to':<10}  result")

@@ -447,6 +447,63 @@ def test_fleet_reports_and_updates_what_is_behind(template_repo, tmp_path, capsy
     assert report[str(behind)] == report[str(later)] == [NEW, "->", NEW, "up to date"]
 
 
+def _monorepo(template_repo, root: Path, names: list[str]) -> list[Path]:
+    """One git repository with a project in each services/<name> folder, at OLDEST."""
+    root.mkdir()
+    git(root, "init", "--quiet", "--initial-branch=main")
+    (root / "README.md").write_text("many projects\n")
+    projects = []
+    for name in names:
+        project = root / "services" / name
+        copier.run_copy(
+            str(template_repo), str(project), vcs_ref=OLDEST, defaults=True, unsafe=True,
+            quiet=True,
+        )
+        projects.append(project)
+    commit_all(root, "generate the services")
+    return projects
+
+
+def test_a_fleet_with_conflicts_and_a_monorepo_commits_every_row_it_reports(
+    template_repo, tmp_path, capsys
+) -> None:
+    """A conflicted project is committed on its branch with the markers (the PR shows
+    them), projects sharing one repository take turns (one index.lock), nothing is left
+    uncommitted on main, and a second run changes nothing."""
+    conflicted = generate(template_repo, tmp_path / "conflicted", OLDEST)
+    edit(conflicted / "src/churn_model/tasks/infer.py", ">= 0.5)", ">= 0.6)")
+    commit_all(conflicted, "local platform patch")
+    services = _monorepo(template_repo, tmp_path / "monorepo", ["scoring", "churn", "fraud"])
+    edit(services[1] / "src/churn_model/tasks/infer.py", ">= 0.5)", ">= 0.7)")
+    commit_all(services[1], "another local patch")
+    everyone = [conflicted, *services]
+
+    assert fleet.main([*map(str, everyone), "--update", "--to", NEW, "--jobs", "2"]) == 1
+    report = _table(capsys.readouterr().out)
+    branch = f"template-update/{NEW}"
+    conflict = f"conflicts on {branch}: src/churn_model/tasks/infer.py"
+    assert report[str(conflicted)] == [OLDEST, "->", NEW, conflict]
+    assert report[str(services[1])] == [OLDEST, "->", NEW, conflict]
+    for project in (services[0], services[2]):
+        assert report[str(project)] == [OLDEST, "->", NEW, f"updated on {branch}"]
+    for repo in (conflicted, tmp_path / "monorepo"):
+        # What git shows agrees with the table: every update committed on the branch,
+        # main as it was, nothing staged or unmerged left behind.
+        assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+        assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
+        assert git(repo, "log", "-1", "--format=%s", "main").strip() != ""
+        assert "generate" in git(repo, "log", "-1", "--format=%s", "main") or "patch" in git(
+            repo, "log", "-1", "--format=%s", "main"
+        )
+    subjects = git(tmp_path / "monorepo", "log", "--format=%s", f"main..{branch}").splitlines()
+    assert len(subjects) == 3  # one commit per service
+    assert "<<<<<<< before updating" in (conflicted / "src/churn_model/tasks/infer.py").read_text()
+
+    assert fleet.main([*map(str, everyone), "--to", NEW, "--jobs", "2"]) == 0
+    report = _table(capsys.readouterr().out)
+    assert {tuple(row) for row in report.values()} == {(NEW, "->", NEW, "up to date")}
+
+
 def test_a_failed_migration_leaves_the_project_as_it_was_and_can_be_rerun(
     template_repo, tmp_path, capfd
 ) -> None:
