@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from pathlib import Path
 
 import yaml
 
 # Where scripts/template_update.py asks for a failed step's one-line error.
 ERROR_FILE = "TEMPLATE_MIGRATION_ERROR_FILE"
+# Where it collects what the owner must do, one line each, for the update's summary,
+# the pull-request body and the fleet's row of this project.
+ACTIONS_FILE = "TEMPLATE_MIGRATION_ACTIONS_FILE"
+
+
+def action_needed(text: str) -> None:
+    """Say what the owner must do after the update: printed, and handed to the update."""
+    print(f"  action needed: {text}")
+    if report_to := os.environ.get(ACTIONS_FILE):
+        with open(report_to, "a", encoding="utf-8") as handle:
+            handle.write(" ".join(text.split()) + "\n")
 
 
 class MigrationError(Exception):
@@ -40,8 +52,16 @@ def run(name: str, migrate_and_report, root: Path | None = None) -> None:
     try:
         migrate_and_report(root)
     except MigrationError as error:
-        print(f"error: migration {name}: {error}", file=sys.stderr)
-        # For the update's one-line summary (a fleet's table), which cannot see stderr.
-        if report_to := os.environ.get(ERROR_FILE):
-            Path(report_to).write_text(f"migration {name}: {error}", encoding="utf-8")
-        sys.exit(1)
+        stop(f"migration {name}: {error}")
+    except Exception as error:  # a bug, or a file it did not expect: the step still named
+        traceback.print_exc()
+        first = (str(error).strip().splitlines() or [""])[0]
+        stop(f"migration {name}: {type(error).__name__}: {first} (traceback above)")
+
+
+def stop(line: str) -> None:
+    print(f"error: {line}", file=sys.stderr)
+    # For the update's one-line summary (a fleet's table), which cannot see stderr.
+    if report_to := os.environ.get(ERROR_FILE):
+        Path(report_to).write_text(line, encoding="utf-8")
+    sys.exit(1)

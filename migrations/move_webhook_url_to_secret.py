@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from _common import run
+from _common import action_needed, run
 
 LINE = re.compile(r"^(?P<indent>[ \t]+)webhook_url:[ \t]*(?P<value>[^#\n]*?)[ \t]*(#.*)?$")
 
@@ -56,8 +56,8 @@ def report(root: Path) -> None:
         name = path.relative_to(root)
         print(f"migration 0.2.0: {name}: monitoring.webhook_url replaced by webhook_secret")
         if had_url:
-            print(
-                f"  action needed: {name} held a webhook URL (a secret). Store it in a Databricks "
+            action_needed(
+                f"{name} held a webhook URL (a secret). Store it in a Databricks "
                 "secret scope (make bootstrap-plan), set monitoring.webhook_secret to "
                 "<scope>/<key>, export MLOPS_ALERT_WEBHOOK_URL locally, and rotate the URL: "
                 "it is in your git history."

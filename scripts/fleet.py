@@ -7,21 +7,24 @@ the template it came from and, with --update, runs the same update as the projec
 scripts/template_update.py (this checkout's copy) on those that are behind, and commits
 each update on a branch `template-update/<version>`, ready for its pull request
 (conflicts included, with their markers; projects of one repository, a monorepo, update
-in turn and commit on one branch). One project's failure never stops the others: progress goes to stderr as each finishes, and
-the table always prints one row per project: from -> to, and behind / up to date /
-updated / conflicts (with the files) / refused / failed (with the one-line reason).
+in turn and commit on one branch). One project's failure never stops the others:
+progress goes to stderr as each finishes, and the table always prints one row per
+project: from -> to, and behind / up to date / updated / conflicts (with the files) /
+refused / failed (with the one-line reason).
 Exit status 1 if any project was refused, conflicted or failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import importlib.util
 import multiprocessing
 import os
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -38,14 +41,34 @@ def load_updater():
     return module
 
 
-def commit(project: Path, updater, result) -> str:
+@contextlib.contextmanager
+def captured():
+    """Within the block, this process's standard output (file descriptor 1, which the
+    migrations copier starts inherit) goes into the list it yields, as one text at the
+    end: a fleet prints its table, and each project's lines go to its own commit."""
+    sys.stdout.flush()
+    saved, text = os.dup(1), []
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield text
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            sink.seek(0)
+            text.append(sink.read())
+
+
+def commit(project: Path, updater, result, output: str = "") -> str:
     """Commit the update on a branch named after the target version, ready for its PR.
 
     Staged first: copier leaves a conflicted file unmerged in the index, and git will not
     switch branches over an unmerged index. Staging it (markers and all) marks it
     resolved, so the conflict travels to the branch and the pull request shows it. If the
     commit cannot be made, the project is put back as it was (nothing is left
-    uncommitted on the branch it was on) and the error is raised.
+    uncommitted on the branch it was on) and the error is raised. The message's body is
+    the pull request's, then what the update printed (the migrations' lines).
     """
     branch = f"template-update/{result.to_version}"
     start = updater.git(project, "rev-parse", "--abbrev-ref", "HEAD").strip()
@@ -55,7 +78,10 @@ def commit(project: Path, updater, result) -> str:
     try:
         updater.git(project, "add", "--all", "--", ".")
         updater.git(project, "checkout", "--quiet", "-B", branch)  # the staged update comes along
-        updater.git(project, "commit", "--quiet", "--no-verify", "-m", subject)
+        body = updater.pull_request_body(result)
+        if output.strip():
+            body += "\n## What the update printed\n\n" + output.strip() + "\n"
+        updater.git(project, "commit", "--quiet", "--no-verify", "-m", subject, "-m", body)
     except updater.UpdateRefused as error:
         updater.restore(project)
         if updater.git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() != start:
@@ -75,10 +101,11 @@ def survey(project: Path, updater, to: str | None, apply: bool) -> tuple[str, st
             now, wanted = updater.as_version(current), updater.as_version(newest)
             behind = now is None or wanted is None or now < wanted
             return current, newest, "behind" if behind and current != newest else "up to date"
-        result = updater.update(project, to)
+        with captured() as output:
+            result = updater.update(project, to)
         if result.status == "up to date":
             return result.from_version, result.to_version, "up to date"
-        branch = commit(project, updater, result)
+        branch = commit(project, updater, result, "".join(output))
     except updater.UpdateRefused as error:
         return "?", to or "?", f"refused: {error}"
     except updater.UpdateFailed as error:
@@ -89,8 +116,17 @@ def survey(project: Path, updater, to: str | None, apply: bool) -> tuple[str, st
     unseen = "".join(f", {name} (deleted by you, changed)" for name in result.deleted_changed)
     if result.conflicts or result.kept:
         files = ", ".join([*result.conflicts, *(f"{name} (removed, kept)" for name in result.kept)])
-        return result.from_version, result.to_version, f"conflicts on {branch}: {files}{unseen}"
-    return result.from_version, result.to_version, f"updated on {branch}{unseen}"
+        outcome = f"conflicts on {branch}: {files}{unseen}"
+    else:
+        outcome = f"updated on {branch}{unseen}"
+    if result.answers_changed:
+        outcome += "; answers changed: " + ", ".join(
+            f"{key} {old!r} -> {new!r}"
+            for key, (old, new) in sorted(result.answers_changed.items())
+        )
+    if result.actions:
+        outcome += f"; action needed ({len(result.actions)}): " + " | ".join(result.actions)
+    return result.from_version, result.to_version, outcome
 
 
 def repository(project: Path) -> str:
@@ -144,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows.update((project, ("?", args.to or "?", reason)) for project in projects)
             for project in projects:
                 done += 1
-                print(f"[{done}/{len(args.projects)}] {project}: {rows[project][2]}", file=sys.stderr)
+                print(
+                    f"[{done}/{len(args.projects)}] {project}: {rows[project][2]}", file=sys.stderr
+                )
     rows = [(str(p), *rows[p]) for p in args.projects]
     width = max(len("project"), *(len(r[0]) for r in rows))
     print(f"{'project':<{width}}  {'from':>10} -> {'to':<10}  result")

@@ -43,7 +43,6 @@ def test_the_update_benchmark_prints_every_row() -> None:
     for row in (
         r"one project \(first\)\s+[\d.]+ s",
         r"one project \(median of 1\)\s+[\d.]+ s\s+< 2 s",
-        r"same, plain copier \(median of 1\)\s+[\d.]+ s\s+\([\d.]+x the time\)",
         r"one project, own process \(median of 1\)\s+[\d.]+ s",
         r"fleet of 1 \(\d processes\)\s+[\d.]+ s",
     ):

@@ -4,7 +4,7 @@ an old tag, edited as a user would, then updated by the projects' own update scr
 
 from __future__ import annotations
 
-import dataclasses
+import ast
 import fnmatch
 import itertools
 import json
@@ -327,52 +327,6 @@ def test_update_equals_a_fresh_copy(template_repo, tmp_path) -> None:
     assert differing == PROJECT_OWNED_DIFFERENCES
 
 
-def _twins(project: Path) -> Path:
-    """A second clone of the project's repository, at the same commit."""
-    twin = project.parent / f"{project.name}-twin"
-    git(project.parent, "clone", "--quiet", str(project), str(twin))
-    return twin
-
-
-def _outcome(result) -> dict:
-    """Everything the update reports, but the project's own path."""
-    return {**dataclasses.asdict(result), "project": None}
-
-
-@pytest.mark.parametrize("change", ["owner-edits", "answer-change"])
-def test_the_faster_copier_leaves_what_plain_copier_leaves(
-    template_repo, tmp_path, monkeypatch, change
-) -> None:
-    """The update skips copier's repeated work (ADR 0017): same files, same index, same
-    report as with copier as it is, for an owner's edits, deletions and a conflict, and
-    for an answer change (whose conf/ merge renders one more time)."""
-    assert updater.faster_worker_class() is not None, (
-        f"copier {copier.__version__} lacks a hook the update's speed-ups need (ADR 0017)"
-    )
-    project = generate(template_repo, tmp_path / "project", OLDEST)
-    if change == "owner-edits":
-        make_user_edits(project)
-        edit(project / "src/churn_model/tasks/infer.py", ">= 0.5)", ">= 0.6)")  # conflicts
-        (project / "tests" / "unit" / "test_tables.py").unlink()
-        (project / "src" / "churn_model" / "tasks" / "promote.py").unlink()
-        commit_all(project, "owner changes")
-        data = {}
-    else:
-        data = {"include_monitoring": False}
-    twin = _twins(project)
-
-    monkeypatch.delenv(updater.PLAIN_COPIER, raising=False)  # both ways, whatever the shell
-    faster = updater.update(project, NEW, data=data)
-    monkeypatch.setenv(updater.PLAIN_COPIER, "1")
-    plain = updater.update(twin, NEW, data=data)
-
-    assert _outcome(faster) == _outcome(plain)
-    assert faster.status != "up to date"
-    assert _snapshot(project) == _snapshot(twin)
-    status = ("status", "--porcelain", "--untracked-files=all")
-    assert git(project, *status) == git(twin, *status) != ""
-
-
 def test_up_to_date_project_is_left_alone(template_repo, tmp_path) -> None:
     project = generate(template_repo, tmp_path / "project", NEW)
     head = git(project, "rev-parse", "HEAD")
@@ -456,7 +410,11 @@ def _monorepo(template_repo, root: Path, names: list[str]) -> list[Path]:
     for name in names:
         project = root / "services" / name
         copier.run_copy(
-            str(template_repo), str(project), vcs_ref=OLDEST, defaults=True, unsafe=True,
+            str(template_repo),
+            str(project),
+            vcs_ref=OLDEST,
+            defaults=True,
+            unsafe=True,
             quiet=True,
         )
         projects.append(project)
@@ -502,6 +460,45 @@ def test_a_fleet_with_conflicts_and_a_monorepo_commits_every_row_it_reports(
     assert fleet.main([*map(str, everyone), "--to", NEW, "--jobs", "2"]) == 0
     report = _table(capsys.readouterr().out)
     assert {tuple(row) for row in report.values()} == {(NEW, "->", NEW, "up to date")}
+
+
+def test_what_the_owner_must_do_reaches_the_summary_the_body_and_the_fleet_row(
+    template_repo, tmp_path, capfd
+) -> None:
+    """A migration's "action needed" and an answer change's consequences belong to their
+    project: in its summary line, its pull-request body (or commit) and its fleet row;
+    the migrations' own lines go to the project's commit, not before the fleet table."""
+    hooked = generate(template_repo, tmp_path / "hooked", OLDEST)
+    edit(hooked / "conf/envs/prod.yml", 'webhook_url: ""', 'webhook_url: "https://hooks.invalid/x"')
+    commit_all(hooked, "alerts to our channel")
+
+    assert fleet.main([str(hooked), "--update", "--to", NEW]) == 0
+    out = capfd.readouterr().out
+    assert out.splitlines()[0].startswith("project ")  # the table, nothing before it
+    row = _table(out)[str(hooked)][3]
+    assert row.startswith(f"updated on template-update/{NEW}; action needed (1): ")
+    assert "conf/envs/prod.yml held a webhook URL (a secret)" in row
+    message = git(hooked, "log", "-1", "--format=%B")
+    assert "## Action needed\n\n- [ ] conf/envs/prod.yml held a webhook URL" in message
+    assert "## What the update printed" in message and "migration 0.2.0: " in message
+    assert "https://hooks.invalid" not in out + message
+
+    switched = generate(template_repo, tmp_path / "switched", NEW)
+    body, outputs = tmp_path / "body.md", tmp_path / "github-output"
+    os.environ["GITHUB_OUTPUT"] = str(outputs)
+    try:
+        argv = [str(switched), "--data", "ci_auth=oauth-m2m", "--body-file", str(body)]
+        assert updater.main(argv) == 0
+    finally:
+        del os.environ["GITHUB_OUTPUT"]
+    summary = capfd.readouterr().out
+    assert "answers changed: ci_auth 'github-oidc' -> 'oauth-m2m'" in summary
+    assert "action needed (1): ci_auth is now oauth-m2m" in summary
+    assert "DATABRICKS_CLIENT_SECRET" in summary and "DATABRICKS_AUTH_TYPE" in summary
+    text = body.read_text()
+    assert "## Answers changed\n\n- `ci_auth`: `github-oidc` → `oauth-m2m`" in text
+    assert "- [ ] ci_auth is now oauth-m2m" in text
+    assert "actions=1\n" in outputs.read_text()
 
 
 def test_a_failed_migration_leaves_the_project_as_it_was_and_can_be_rerun(
@@ -602,9 +599,158 @@ def test_an_answer_the_new_version_dropped_is_never_silently_replaced(template_r
 
     result = updater.update(project, NEW, data={"dbr_version": "17.3 LTS"})
     assert result.status == "updated"
-    assert result.upgrade_notes.startswith("**Edit by hand**: conf/ was not brought in line")
+    assert result.actions[0].startswith("Edit by hand: conf/ was not brought in line")
+    assert result.answers_changed == {"dbr_version": ("16.4 LTS", "17.3 LTS")}
+    body = updater.pull_request_body(result)
+    assert "## Answers changed" in body and "- [ ] Edit by hand: conf/" in body
+    assert "answers changed: dbr_version '16.4 LTS' -> '17.3 LTS'" in updater.summary(result)
     dev = yaml.safe_load((project / "conf" / "envs" / "dev.yml").read_text())
     assert dev["cluster"]["spark_version"].startswith("16.4")  # the owner's file, untouched
+
+
+def test_unknown_invalid_and_missing_answers_are_refused_naming_each(
+    template_repo, tmp_path, capsys
+) -> None:
+    """A typo in --data, a value its question does not take and an answers file with a
+    line deleted or mistyped are refused, each named, nothing changed; before, the typo
+    was ignored, `maybe` became true and a deleted answer became its default."""
+    project = generate(template_repo, tmp_path / "project", OLDEST)
+    before = _snapshot(project)
+    given = ["include_monitorin=false", "include_monitoring=maybe", "cloud=mars"]
+    assert updater.main([str(project), "--to", NEW, *(f"--data={d}" for d in given)]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "nothing was changed" in error
+    assert (
+        f"--data include_monitorin: not a question of the template at {NEW} "
+        "(did you mean include_monitoring?)"
+    ) in error
+    assert "--data include_monitoring=maybe: not a yes/no answer" in error
+    assert "--data cloud=mars: not one of aws, azure, gcp" in error
+    assert _snapshot(project) == before
+
+    answers_file = project / ".copier-answers.yml"
+    recorded = yaml.safe_load(answers_file.read_text())
+    for key, value, expected in (
+        ("include_monitoring", None, "no answer for include_monitoring"),
+        ("include_monitoring", "maybe", "include_monitoring: 'maybe': not a yes/no answer"),
+        ("cloud", "mars", "cloud: 'mars': not one of aws, azure, gcp"),
+    ):
+        answers = {k: v for k, v in recorded.items() if k != key}
+        if value is not None:
+            answers[key] = value
+        answers_file.write_text(yaml.safe_dump(answers))
+        commit_all(project, f"answers file with {key} {value}")
+        before = _snapshot(project)
+        with pytest.raises(updater.UpdateRefused, match=re.escape(expected)):
+            updater.update(project, NEW)
+        assert _snapshot(project) == before
+
+    current = generate(template_repo, tmp_path / "current", NEW)  # text read by its type
+    result = updater.update(current, NEW, data=updater.parse_data(["include_monitoring=no"]))
+    assert result.status == "updated"
+    recorded = yaml.safe_load((current / ".copier-answers.yml").read_text())
+    assert recorded["include_monitoring"] is False
+
+
+def test_the_update_runs_the_update_logic_of_the_release_it_brings(template_repo, tmp_path):
+    """A fix to the updater helps the update that brings it: the project's copy (here
+    NEW's) hands over to the target release's scripts/template_update.py."""
+    template = tmp_path / "template"
+    git(tmp_path, "clone", "--quiet", str(template_repo), str(template))
+    project = generate(template, tmp_path / "project", NEW)
+    script = template / "template" / "scripts" / "template_update.py"
+    main = "def main(argv: list[str] | None = None) -> int:\n"
+    mark = '    Path(os.environ["UPDATER_PROBE"]).write_text(__file__)\n'
+    edit(script, main, main + mark)  # the next release's updater leaves a mark
+    commit_all(template, "a fix to the updater")
+    git(template, "tag", "v99.1.0")
+    probe = tmp_path / "probe"
+
+    ran = subprocess.run(
+        [sys.executable, "scripts/template_update.py", "--to", "v99.1.0"],
+        cwd=project,
+        env={**os.environ, "UPDATER_PROBE": str(probe)},
+        capture_output=True,
+        text=True,
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    assert "running the update logic of v99.1.0" in ran.stderr
+    assert probe.is_file() and probe.read_text() != str(project / "scripts/template_update.py")
+    assert (project / "scripts" / "template_update.py").read_text() == script.read_text()
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v99.1.0"
+
+
+UPDATE_CODE = [
+    ROOT / "template" / "scripts" / "template_update.py",
+    ROOT / "scripts" / "fleet.py",
+    ROOT / "bench" / "bench_update.py",
+    *sorted((ROOT / "migrations").glob("*.py")),
+]
+
+
+@pytest.mark.parametrize("path", UPDATE_CODE, ids=lambda p: p.name)
+def test_the_update_uses_only_copiers_public_api(path: Path) -> None:
+    """No private module or name of copier (`copier._main`, `copier._template`, ...): one
+    copier release that moves one would break every project's update at once."""
+    used = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            used += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            used += [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            used.append(f"{node.value.id}.{node.attr}")
+    copier_names = [name for name in used if name.split(".")[0] == "copier"]
+    private = [name for name in copier_names if any(p.startswith("_") for p in name.split("."))]
+    assert private == []
+
+
+def test_the_lowest_copier_allowed_copies_and_updates(template_repo, tmp_path) -> None:
+    """`_min_copier_version` is true: that copier (in an environment of its own, with the
+    plugin the projects pin) renders the template and runs an update."""
+    lowest = yaml.safe_load((ROOT / "copier.yml").read_text())["_min_copier_version"]
+    pins = (ROOT / "template" / "scripts" / "update-requirements.txt").read_text()
+    plugin = re.search(r"^copier-template-extensions==\S+", pins, re.M).group(0)
+    venv, uv = tmp_path / "copier", str(ROOT / ".tools" / "uv" / "bin" / "uv")
+    environ = {**os.environ, "UV_SYSTEM_CERTS": "1"}
+    for command in (
+        [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+        [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(venv / "bin" / "python"),
+            f"copier=={lowest}",
+            plugin,
+        ],
+    ):
+        subprocess.run(command, check=True, env=environ)
+    python = str(venv / "bin" / "python")
+    version = subprocess.run(
+        [python, "-c", "import copier; print(copier.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert version == lowest
+
+    fresh = tmp_path / "fresh"
+    copy = [python, "-m", "copier", "copy", "--trust", "--defaults", "--quiet"]
+    subprocess.run([*copy, "--vcs-ref", NEW, str(template_repo), str(fresh)], check=True)
+    assert (fresh / "scripts" / "template_update.py").is_file()
+
+    project = generate(template_repo, tmp_path / "project", OLDEST)
+    make_user_edits(project)
+    script = ROOT / "template" / "scripts" / "template_update.py"
+    ran = subprocess.run(
+        [python, str(script), str(project), "--to", NEW], capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert f"{OLDEST} -> {NEW} updated" in ran.stdout
+    assert '"C": 0.5' in (project / "src/churn_model/model/spec.py").read_text()
 
 
 def test_renaming_through_an_update_is_refused(template_repo, tmp_path) -> None:
@@ -1085,3 +1231,21 @@ def test_shared_conf_migration_refuses_a_move_that_would_change_a_setting(tmp_pa
     with pytest.raises(shared_conf.MigrationError, match=r"conf/envs/dev.yml: its settings"):
         shared_conf.migrate(tmp_path)
     assert {p: p.read_text() for p in envs.glob("*.yml")} == before
+
+
+def test_a_migration_that_breaks_unexpectedly_is_still_named(tmp_path, monkeypatch, capsys):
+    """Not only a MigrationError: any failure of a step names the step in the update's
+    one line (before, "a migration failed, named above", or a bare ParserError)."""
+    import _common
+
+    error_file = tmp_path / "error"
+    monkeypatch.setenv(_common.ERROR_FILE, str(error_file))
+
+    def broken(root: Path) -> None:
+        yaml.safe_load("tables: [features")
+
+    with pytest.raises(SystemExit):
+        _common.run("add_something", broken, tmp_path)
+    line = error_file.read_text()
+    assert line.startswith("migration add_something: ParserError: ")
+    assert f"error: {line}\n" in capsys.readouterr().err

@@ -6,8 +6,12 @@ Refuses (exit 1, one line, nothing changed) a project without `.copier-answers.y
 outside git, or with uncommitted changes in its folder (the project may be one folder of
 a larger repository). An update that stops part-way (a migration fails) is undone: the
 project is left as at its last commit, and the same update can simply be run again.
-Otherwise updates to the newest template tag (or --to) with the recorded answers,
-conflicts written inline as git-style markers, and prints one summary line.
+Refuses too an unknown question in --data, a value its question does not accept and an
+answers file that lacks an answer or holds one its version did not accept, naming each.
+Otherwise runs the update logic of the release it updates to (this file as that release
+has it), which updates to the newest template tag (or --to) with the recorded answers,
+conflicts written inline as git-style markers, and prints one summary line. Uses only
+copier's public API (`run_update`, `run_copy`).
 --body-file writes a pull-request body: the version jump, the template CHANGELOG's
 upgrade notes in between, every conflicted file, the platform files the release removes
 that you had edited (kept) and those you had deleted that it changes (named). Under
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
+import difflib
 import os
 import re
 import shutil
@@ -26,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -57,6 +60,10 @@ class UpdateResult:
     kept: list[str] = field(default_factory=list)
     # Platform files the owner had deleted that this release changes: still deleted.
     deleted_changed: list[str] = field(default_factory=list)
+    # Answers this update changed: {question: (old, new)}.
+    answers_changed: dict = field(default_factory=dict)
+    # What the owner must do (a migration's "action needed", an answer's consequences).
+    actions: list[str] = field(default_factory=list)
 
 
 def git(project: Path, *args: str) -> str:
@@ -129,16 +136,6 @@ def release_tags(src: str) -> list[str]:
     return [tag for _, tag in sorted(versions)]
 
 
-def changelog_at(src: str, ref: str, checkouts: dict | None = None) -> str:
-    """The template's CHANGELOG at `ref`: from a checkout the update made, else a clone."""
-    for (_, at), checkout in (checkouts or {}).items():
-        if at == ref and (Path(checkout) / "CHANGELOG.md").is_file():
-            return (Path(checkout) / "CHANGELOG.md").read_text(encoding="utf-8")
-    with tempfile.TemporaryDirectory() as tmp:
-        git(Path(tmp), "clone", "--quiet", "--no-checkout", "--filter=blob:none", src, "t")
-        return git(Path(tmp) / "t", "show", f"{ref}:CHANGELOG.md")
-
-
 UPGRADE_NOTES = re.compile(r"^### Upgrade notes[^\n]*\n(?P<notes>.*?)(?=^##|\Z)", re.M | re.S)
 
 
@@ -175,200 +172,170 @@ def conflicted_files(project: Path) -> list[str]:
     return found
 
 
-# ------------------------------------------------------------ copier, without repeats
-# `copier update` renders the template three times (the old version, the new one and
-# in place) and makes a checkout of the template for each; the checks after it needed
-# the old and the new render again. Most of that time went to work repeated with the
-# same result: compiling the same Jinja string (every path part, the answers file's
-# name at every file), one `git config` call per file, one checkout per render, and
-# those two renders. `faster_copier()` skips only these repeats (ADR 0017);
-# tests/test_update.py checks that an update leaves the same files, index and report
-# with and without it. A copier without the hooks it needs, or
-# TEMPLATE_UPDATE_PLAIN_COPIER=1, runs copier as it is.
+class TemplateSource:
+    """The template's repository, read at any ref without a checkout: one blobless clone
+    per update (git fetches a file's content when it is first read)."""
 
-PLAIN_COPIER = "TEMPLATE_UPDATE_PLAIN_COPIER"
+    def __init__(self, src: str, root: Path) -> None:
+        self.src, self.root, self.clone = src, root, None
 
-
-@contextlib.contextmanager
-def faster_copier(project: Path, root: Path):
-    """Within the block: copier's Worker without repeated work, one template checkout
-    per (template, version), and copier's own renders of the old and the new version
-    kept for the checks after the update. Yields (kept renders {(version, answers):
-    folder}, see Renders; checkouts {(template, version): folder}). Checkouts and kept
-    renders go under `root`; renders made there are not kept."""
-    import copier._main
-    import copier._template
-
-    worker = faster_worker_class()
-    if worker is None or os.environ.get(PLAIN_COPIER):
-        yield {}, {}
-        return
-    real_clone, checkouts = copier._template.clone, {}
-
-    def clone(url: str, ref: str = "HEAD", location: str | None = None) -> str:
-        # Copier removes the `location` it made, and never writes into a checkout.
-        if (url, ref) not in checkouts:
-            checkouts[url, ref] = real_clone(url, ref, location=tempfile.mkdtemp(dir=root))
-        return checkouts[url, ref]
-
-    plain_worker = copier._main.Worker
-    copier._main.Worker, copier._template.clone = worker, clone
-    _KEEP_RENDERS[:] = [(project.resolve(), Path(root), {})]
-    try:
-        yield _KEEP_RENDERS[0][2], checkouts
-    finally:
-        copier._main.Worker, copier._template.clone = plain_worker, real_clone
-        _KEEP_RENDERS.clear()
-
-
-# While faster_copier() runs: (the project, a folder, {(version, answers): a copy}).
-_KEEP_RENDERS: list = []
-
-
-@functools.cache
-def faster_worker_class():
-    """copier's Worker with the repeats skipped, or None if this copier lacks a hook."""
-    import copier._main
-    import copier._template
-    from copier._jinja_ext import get_yield_context
-
-    base = copier._main.Worker
-    hooks = (
-        isinstance(base.__dict__.get("jinja_env"), cached_property),
-        isinstance(base.__dict__.get("answers_relpath"), property),
-        callable(getattr(base, "_render_string", None)),
-        callable(getattr(base, "_sync_git_index_executable_bit", None)),
-        callable(getattr(copier._template, "clone", None)),
-    )
-    if not all(hooks):
-        return None
-
-    def reset_yield(env) -> None:
-        # What copier's YieldExtension.preprocess does before each compile.
-        context = get_yield_context(env)
-        context.yield_name = context.yield_iterable = None
-
-    class FasterWorker(base):
-        @cached_property
-        def jinja_env(self):
-            env = base.jinja_env.func(self)
-            compile_string, compiled = env.from_string, {}
-
-            def from_string(source, globals=None, template_class=None):
-                if globals is not None or template_class is not None:
-                    return compile_string(source, globals, template_class)
-                reset_yield(env)
-                if source not in compiled:
-                    compiled[source] = compile_string(source)
-                return compiled[source]
-
-            env.from_string = from_string  # this worker's environment only
-            return env
-
-        def _plain(self, text: str) -> bool:
-            """Jinja renders `text` to itself: no delimiter, no line syntax, one line."""
-            env = self.jinja_env
-            if env.line_statement_prefix or env.line_comment_prefix or {"\n", "\r"} & set(text):
-                return False
-            starts = (env.block_start_string, env.variable_start_string, env.comment_start_string)
-            return not any(start in text for start in starts)
-
-        def _render_string(self, string, extra_context=None):
-            if self._plain(string):
-                reset_yield(self.jinja_env)
-                return string
-            return super()._render_string(string, extra_context)
-
-        @property
-        def answers_relpath(self):
-            name = str(self.answers_file or self.template.answers_relpath)
-            return Path(name) if self._plain(name) else base.answers_relpath.fget(self)
-
-        @cached_property
-        def _git_tracks_file_modes(self) -> bool:
-            """Copier's per-file method does nothing unless core.fileMode is false."""
-            found = subprocess.run(
-                ["git", "config", "--type=bool", "--get", "core.fileMode"],
-                cwd=self.subproject.local_abspath,
-                capture_output=True,
-                text=True,
+    def show(self, ref: str, path: str) -> str | None:
+        """The file at `ref`, or None where the ref or the file does not exist."""
+        if self.clone is None:
+            self.clone = Path(tempfile.mkdtemp(dir=self.root)) / "template"
+            git(
+                self.root,
+                "clone",
+                "--quiet",
+                "--no-checkout",
+                "--filter=blob:none",
+                self.src,
+                str(self.clone),
             )
-            return found.returncode != 0 or found.stdout.strip() != "false"
+        found = subprocess.run(
+            ["git", "show", f"{ref}:{path}"], cwd=self.clone, capture_output=True, text=True
+        )
+        return found.stdout if found.returncode == 0 else None
 
-        def _sync_git_index_executable_bit(self, dst_relpath, src_mode):
-            if not self._git_tracks_file_modes:
-                super()._sync_git_index_executable_bit(dst_relpath, src_mode)
-
-        def run_copy(self):
-            super().run_copy()
-            if _KEEP_RENDERS:
-                keep_render(self, *_KEEP_RENDERS[0])
-
-    return FasterWorker
-
-
-def keep_render(worker, project: Path, root: Path, kept: dict) -> None:
-    """Keep a copy of a render that copier's update made outside the project (the old
-    version with the old answers, the new one with the new answers), under the key
-    Renders looks up: the version and the answers it recorded. Not when the update
-    rendered it with exclusions of its own (the new version's), which a plain render
-    would not have."""
-    dst = Path(worker.dst_path).resolve()
-    if (
-        dst == project
-        or dst.is_relative_to(root)
-        or not set(worker.exclude) <= set(worker.template.exclude)
-    ):
-        return
-    answers = dst / worker.answers_relpath
-    recorded = yaml.safe_load(answers.read_text(encoding="utf-8")) if answers.is_file() else None
-    if not isinstance(recorded, dict) or "_commit" not in recorded:
-        return  # nothing to look it up by: the checks render it themselves
-    copy = Path(tempfile.mkdtemp(dir=root))
-    # Links, not copies: copier only adds files to its renders, or unlinks them.
-    shutil.copytree(
-        dst, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git"), copy_function=link
-    )
-    kept.setdefault(render_key(str(recorded["_commit"]), recorded), copy)
+    def questions(self, ref: str) -> dict[str, dict] | None:
+        """copier.yml's questions at `ref` ({name: settings}), or None without one."""
+        text = self.show(ref, "copier.yml")
+        if text is None:
+            return None
+        settings = yaml.safe_load(text) or {}
+        return {
+            name: spec if isinstance(spec, dict) else {"default": spec}
+            for name, spec in settings.items()
+            if not name.startswith("_")
+        }
 
 
 def update(project: Path, to: str | None = None, data: dict | None = None) -> UpdateResult:
     """Run `copier update` on a clean project; refuse anything else untouched.
 
-    `data` changes answers (`--data include_monitoring=false`), also without a new version.
+    `data` changes answers (`--data include_monitoring=false`), also without a new version;
+    a value given as text (the command line's) is read by its question's type.
     """
-    import copier  # the tool environment has it; the project environment need not
-
     project = project.resolve()
     answers = read_answers(project)
     check_clean(project)
-    src, current = str(answers["_src_path"]), str(answers["_commit"])
-    tags = release_tags(src)
-    target = to or (tags[-1] if tags else None)
-    if target is None:
-        raise UpdateRefused(f"{src}: the template has no release tags")
+    src, current, target = versions(answers, to)
     now, wanted = as_version(current), as_version(target)
     same = current == target or (now is not None and wanted is not None and now >= wanted)
     if same and not data:
         return UpdateResult(project, current, target, "up to date")
     if same:
         target = current  # an answer change only: stay on this version
-    data = data or {}
+    with tempfile.TemporaryDirectory() as tmp:
+        source = TemplateSource(src, Path(tmp))
+        data = checked_answers(project, answers, data or {}, source, current, target)
+        return run_update(project, answers, data, source, current, target)
+
+
+def versions(answers: dict, to: str | None) -> tuple[str, str, str]:
+    """(the template, the project's version, the version to update to)."""
+    src, current = str(answers["_src_path"]), str(answers["_commit"])
+    tags = release_tags(src)
+    target = to or (tags[-1] if tags else None)
+    if target is None:
+        raise UpdateRefused(f"{src}: the template has no release tags")
+    return src, current, target
+
+
+def checked_answers(
+    project: Path, answers: dict, data: dict, source: TemplateSource, current: str, target: str
+) -> dict:
+    """`data` read by its questions' types; refuses (naming each) an unknown question, a
+    value its question does not accept, a recorded answer that its version did not
+    accept and a question the answers file lacks (copier would record its default,
+    whatever the project's code says)."""
     for key in RENAMES:
         if key in data and data[key] != answers.get(key):
             raise UpdateRefused(
                 f"{project}: --data {key}: renaming is not an update (the package and every "
                 "name follow it); generate a new project and move model/, conf/ and notebooks/"
             )
+    wanted, recorded = source.questions(target), source.questions(current)
+    problems, typed = [], {}
+    for key, value in data.items():
+        spec = (wanted or {}).get(key)
+        if wanted is not None and (spec is None or spec.get("when") is False):
+            close = difflib.get_close_matches(key, [k for k in wanted if asked(wanted[k])], 1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(f"--data {key}: not a question of the template at {target}{hint}")
+            continue
+        typed[key], problem = typed_value(spec or {}, value)
+        if problem:
+            problems.append(f"--data {key}={value}: {problem}")
+    for key, spec in (recorded or {}).items():
+        if key in data or not asked(spec):
+            continue
+        if key not in answers:
+            problems.append(
+                f"{ANSWERS}: no answer for {key} (copier would record its default); give it "
+                f"with --data {key}=VALUE"
+            )
+        elif (problem := typed_value(spec, answers[key])[1]) is not None:
+            problems.append(f"{ANSWERS}: {key}: {answers[key]!r}: {problem}")
+    if problems:
+        raise UpdateRefused(f"{project}: nothing was changed: " + "; ".join(problems))
+    return typed
+
+
+def asked(spec: dict) -> bool:
+    """A question copier asks and records (not a derived value, `when: false`). A `when`
+    that is a Jinja expression counts as not asked: whether it is cannot be told here."""
+    return spec.get("when", True) is True
+
+
+BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def typed_value(spec: dict, value) -> tuple[object, str | None]:
+    """(the value as its question's type, None) or (value, what is wrong with it)."""
+    kind = spec.get("type", "yaml")
+    if kind == "bool":
+        if isinstance(value, str) and value.strip().lower() in BOOLEANS:
+            value = BOOLEANS[value.strip().lower()]
+        if not isinstance(value, bool):
+            return value, "not a yes/no answer (true or false)"
+    elif kind in ("int", "float"):
+        try:
+            value = {"int": int, "float": float}[kind](value)
+        except (TypeError, ValueError):
+            return value, f"not a number ({kind})"
+    elif kind == "str":
+        if not isinstance(value, str):
+            return value, "not text"
+    elif isinstance(value, str):  # yaml, json: as copier reads them
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError as error:
+            return value, f"not valid YAML ({str(error).splitlines()[0]})"
+    choices = spec.get("choices")
+    if isinstance(choices, dict):
+        choices = list(choices.values())
+    if isinstance(choices, list) and value not in choices:
+        return value, "not one of " + ", ".join(str(choice) for choice in choices)
+    return value, None
+
+
+def run_update(
+    project: Path, answers: dict, data: dict, source: TemplateSource, current: str, target: str
+) -> UpdateResult:
+    """`copier update` (copier's public API only) and the checks after it; a project
+    that stops part-way is put back as it was."""
+    import copier  # the tool environment has it; the project environment need not
+
     # A failed migration writes its one line here (the template's migrations/_common.py
     # reads the path from TEMPLATE_MIGRATION_ERROR_FILE), for the summary below.
     failed_step = Path(tempfile.mkdtemp()) / "migration-error"
+    # The migrations' "action needed" lines, one each (migrations/_common.py).
+    to_do = failed_step.with_name("actions")
     try:
-        # One template checkout per version for copier's three renders and the checks'.
-        with (
-            tempfile.TemporaryDirectory() as tmp,
-            faster_copier(project, Path(tmp)) as (copier_renders, checkouts),
-            environment(TEMPLATE_MIGRATION_ERROR_FILE=str(failed_step)),
+        with environment(
+            TEMPLATE_MIGRATION_ERROR_FILE=str(failed_step),
+            TEMPLATE_MIGRATION_ACTIONS_FILE=str(to_do),
         ):
             copier.run_update(
                 dst_path=project,
@@ -390,11 +357,12 @@ def update(project: Path, to: str | None = None, data: dict | None = None) -> Up
                     + "; nothing was changed: give each one on purpose with --data "
                     "QUESTION=VALUE"
                 )
-            rendered = Renders(src, Path(tmp), copier_renders)
+            rendered = Renders(source.src, source.root)
             manual = follow_answers(project, rendered, target, answers, changed)
             kept = keep_edited_removals(project, rendered, current, answers)
             unseen = deleted_but_changed(project, rendered, current, target, answers)
-            notes = upgrade_notes(changelog_at(src, target, checkouts), current, target)
+            notes = upgrade_notes(source.show(target, "CHANGELOG.md") or "", current, target)
+            actions = to_do.read_text().splitlines() if to_do.is_file() else []
     except UpdateRefused:
         restore(project)
         raise
@@ -408,10 +376,34 @@ def update(project: Path, to: str | None = None, data: dict | None = None) -> Up
     finally:
         shutil.rmtree(failed_step.parent, ignore_errors=True)
     conflicts = conflicted_files(project)
-    if manual:
-        notes = f"{manual}\n\n{notes}".strip()
+    actions = [*([manual] if manual else []), *answer_actions(changed), *actions]
     status = "conflicts" if conflicts or kept else "updated"
-    return UpdateResult(project, current, target, status, conflicts, notes, kept, unseen)
+    return UpdateResult(
+        project, current, target, status, conflicts, notes, kept, unseen, changed, actions
+    )
+
+
+# What a changed answer asks of the owner beyond the files (GitHub settings, secrets).
+ANSWER_ACTIONS = {
+    ("ci_auth", "oauth-m2m"): (
+        "ci_auth is now oauth-m2m: in each deploy environment on GitHub, set the variable "
+        "DATABRICKS_AUTH_TYPE to oauth-m2m and store the service principal's secret as "
+        "DATABRICKS_CLIENT_SECRET (make bootstrap-plan prints both commands)"
+    ),
+    ("ci_auth", "github-oidc"): (
+        "ci_auth is now github-oidc: create each service principal's federation policy for "
+        "this repository and set DATABRICKS_AUTH_TYPE to github-oidc in each deploy "
+        "environment (make bootstrap-plan), then delete the DATABRICKS_CLIENT_SECRET secrets"
+    ),
+}
+
+
+def answer_actions(changed: dict[str, tuple]) -> list[str]:
+    return [
+        ANSWER_ACTIONS[key, new]
+        for key, (_, new) in changed.items()
+        if (key, new) in ANSWER_ACTIONS
+    ]
 
 
 # Answers whose change renames the package, the jobs and the model: not an update.
@@ -431,11 +423,10 @@ def answer_changes(before: dict, after: dict) -> dict[str, tuple]:
 class Renders:
     """What the template generates at a ref for some answers (no tasks, no git), each
     rendered once per update: the checks after `copier update` compare the project with
-    the same few renders (the old version, the new one with the new answers). `made`:
-    the ones copier's update made already (faster_copier)."""
+    the same few renders (the old version, the new one with the new answers)."""
 
-    def __init__(self, src: str, root: Path, made: dict | None = None) -> None:
-        self.src, self.root, self.done = src, root, dict(made or {})
+    def __init__(self, src: str, root: Path) -> None:
+        self.src, self.root, self.done = src, root, {}
 
     def __call__(self, ref: str, answers: dict) -> Path:
         import copier
@@ -456,13 +447,6 @@ class Renders:
             )
             self.done[key] = dst
         return self.done[key]
-
-
-def link(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:  # another file system, or links not allowed
-        shutil.copy2(src, dst)
 
 
 def render_key(ref: str, answers: dict) -> tuple[str, str]:
@@ -494,8 +478,8 @@ def follow_answers(project: Path, rendered: Renders, ref: str, before: dict, cha
         except ValueError:  # an old answer that this version no longer accepts
             keys = ", ".join(changed)
             return (
-                f"**Edit by hand**: conf/ was not brought in line with {keys} (an old "
-                f"answer is not valid in {ref}); compare it with a fresh copy."
+                f"Edit by hand: conf/ was not brought in line with {keys} (an old "
+                f"answer is not valid in {ref}); compare it with a fresh copy"
             )
     for base in sorted(p for p in renders["old"].rglob("*") if p.is_file()):
         name = base.relative_to(renders["old"])
@@ -609,10 +593,19 @@ def stopped_at(error: Exception) -> str:
 
 
 def pull_request_body(result: UpdateResult) -> str:
+    kept = "recorded answers kept" if not result.answers_changed else "answers changed below"
     lines = [
         f"Template update **{result.from_version} → {result.to_version}** "
-        "(`copier update --defaults`, recorded answers kept).",
+        f"(`copier update --defaults`, {kept}).",
         "",
+    ]
+    if result.answers_changed:
+        lines += ["## Answers changed", ""]
+        lines += [f"- `{key}`: `{old}` → `{new}`" for key, (old, new) in changed(result)]
+        lines.append("")
+    if result.actions:
+        lines += ["## Action needed", "", *[f"- [ ] {item}" for item in result.actions], ""]
+    lines += [
         "## Upgrade notes",
         "",
         result.upgrade_notes or "None: nothing to do beyond reviewing this diff.",
@@ -649,6 +642,29 @@ def pull_request_body(result: UpdateResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def changed(result: UpdateResult) -> list[tuple[str, tuple]]:
+    return sorted(result.answers_changed.items())
+
+
+def summary(result: UpdateResult) -> str:
+    """One line: the version jump, the status and every item that is the owner's."""
+    parts = [f"{result.from_version} -> {result.to_version} {result.status}"]
+    if result.conflicts:
+        parts.append(f"conflicts in {', '.join(result.conflicts)}")
+    if result.kept:
+        parts.append(f"removed by the release but edited, kept: {', '.join(result.kept)}")
+    if result.deleted_changed:
+        parts.append(f"deleted by you, changed by the release: {', '.join(result.deleted_changed)}")
+    if result.answers_changed:
+        parts.append(
+            "answers changed: "
+            + ", ".join(f"{key} {old!r} -> {new!r}" for key, (old, new) in changed(result))
+        )
+    if result.actions:
+        parts.append(f"action needed ({len(result.actions)}): " + " | ".join(result.actions))
+    return "; ".join(parts)
+
+
 def write_github_output(result: UpdateResult) -> None:
     output = os.environ.get("GITHUB_OUTPUT")
     if not output:
@@ -659,17 +675,55 @@ def write_github_output(result: UpdateResult) -> None:
         handle.write(f"to_version={result.to_version}\n")
         handle.write(f"conflicts={len(result.conflicts)}\n")
         handle.write(f"deleted_changed={len(result.deleted_changed)}\n")
+        handle.write(f"actions={len(result.actions)}\n")
 
 
 def parse_data(pairs: list[str]) -> dict:
-    """QUESTION=VALUE pairs; values read as YAML (false, 3, "text"), as copier's --data."""
+    """QUESTION=VALUE pairs, the values as text: update() reads each by its question's
+    type (`include_monitoring=maybe` is refused, not taken for true)."""
     data = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise SystemExit(f"error: --data {pair!r}: expected QUESTION=VALUE")
-        data[key] = yaml.safe_load(value) if value else ""
+        data[key] = value
     return data
+
+
+# Set in the environment of the target release's update script, which then runs itself.
+HANDED_OVER = "TEMPLATE_UPDATE_HANDED_OVER"
+
+
+def hand_over(project: Path, to: str | None, argv: list[str]) -> int | None:
+    """Run the update logic of the release being updated to, not this copy's.
+
+    This file is the project's copy of the release it came from: a fix to the updater in
+    a later release would otherwise help only the update after the one that brings it.
+    The target release's `scripts/template_update.py` is read from the template at that
+    tag and, where it differs from this one, run in its place with the same arguments
+    (and `--to` the target). Returns its exit status, or None to go on here.
+    """
+    if os.environ.get(HANDED_OVER):
+        return None
+    answers = read_answers(project)
+    src, current, target = versions(answers, to)
+    if current == target:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        source = TemplateSource(src, Path(tmp))
+        settings = yaml.safe_load(source.show(target, "copier.yml") or "") or {}
+        subdirectory = str(settings.get("_subdirectory") or "").strip("/")
+        script = "/".join(filter(None, [subdirectory, "scripts", "template_update.py"]))
+        text = source.show(target, script)
+        if text is None or text == Path(__file__).read_text(encoding="utf-8"):
+            return None
+        path = Path(tmp) / "template_update.py"
+        path.write_text(text, encoding="utf-8")
+        print(f"template_update: running the update logic of {target}", file=sys.stderr)
+        ran = subprocess.run(
+            [sys.executable, str(path), *argv, "--to", target], env={**os.environ, HANDED_OVER: "1"}
+        )
+        return ran.returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -686,6 +740,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
+        handed = hand_over(args.project, args.to, sys.argv[1:] if argv is None else argv)
+        if handed is not None:
+            return handed
         result = update(args.project, args.to, parse_data(args.data))
     except (UpdateRefused, UpdateFailed) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -693,15 +750,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.body_file and result.status != "up to date":
         args.body_file.write_text(pull_request_body(result), encoding="utf-8")
     write_github_output(result)
-    jump = f"{result.from_version} -> {result.to_version}"
-    conflicts = f": conflicts in {', '.join(result.conflicts)}" if result.conflicts else ""
-    if result.kept:
-        conflicts += f"; removed by the release but edited, kept: {', '.join(result.kept)}"
-    if result.deleted_changed:
-        conflicts += (
-            f"; deleted by you, changed by the release: {', '.join(result.deleted_changed)}"
-        )
-    print(f"{result.project.name}: {jump} {result.status}{conflicts}")
+    print(f"{result.project.name}: {summary(result)}")
     return 0
 
 
