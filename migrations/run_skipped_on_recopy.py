@@ -5,8 +5,10 @@ the owner's project-owned files (`_skip_if_exists`) but runs no migrations, so k
 a migration would have added to them never arrive, while the answers file already says
 the new version. Copier runs this task after every copy; when git's HEAD holds an older
 answers file than the one just written, it runs each migration listed in copier.yml for
-the versions in between (migrations are idempotent), and says so. A first copy has no
-older answers file: nothing to do.
+the versions in between (migrations are idempotent), and says so. A copy also leaves
+every file the older version generated that the new one no longer has: the task removes
+those the owner left as generated and names those the owner edited (kept, like an
+update does). A first copy has no older answers file: nothing to do.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -30,14 +33,59 @@ def version(ref: object) -> Version | None:
         return None
 
 
-def previous_version(project: Path) -> Version | None:
-    """The template version in the last commit's answers file, if there is one."""
+def previous_answers(project: Path) -> dict:
+    """The last commit's answers file ({} without one)."""
     shown = subprocess.run(
         ["git", "show", f"HEAD:./{ANSWERS}"], cwd=project, capture_output=True, text=True
     )
-    if shown.returncode != 0:
-        return None
-    return version((yaml.safe_load(shown.stdout) or {}).get("_commit"))
+    return (yaml.safe_load(shown.stdout) or {}) if shown.returncode == 0 else {}
+
+
+def previous_version(project: Path) -> Version | None:
+    """The template version in the last commit's answers file, if there is one."""
+    return version(previous_answers(project).get("_commit"))
+
+
+def render(src: str, ref: str, answers: dict, dst: Path) -> Path:
+    """The template at `ref` for these answers, no tasks (copier's public API)."""
+    import copier  # the copier that runs this task
+
+    public = {key: value for key, value in answers.items() if not key.startswith("_")}
+    copier.run_copy(
+        src,
+        dst,
+        data=public,
+        vcs_ref=ref,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        skip_tasks=True,
+    )
+    return dst
+
+
+def remove_dropped(project: Path, before: dict, now: dict) -> None:
+    """Files the older version generated and the new one does not: removed where the
+    owner left them as generated, kept and named where the owner edited them."""
+    src = str(now.get("_src_path") or before.get("_src_path") or "")
+    if not src:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        old = render(src, str(before["_commit"]), before, Path(tmp) / "old")
+        new = render(src, str(now["_commit"]), now, Path(tmp) / "new")
+        for path in sorted(p for p in old.rglob("*") if p.is_file()):
+            name = path.relative_to(old)
+            mine = project / name
+            if name.as_posix() == ANSWERS or (new / name).exists() or not mine.is_file():
+                continue
+            if mine.read_bytes() == path.read_bytes():
+                mine.unlink()
+                print(f"recopy: removed {name} (the new version no longer has it)")
+            else:
+                print(
+                    f"recopy: kept {name}: the new version no longer has it, but you edited "
+                    "it; move what you need into your own files, then delete it"
+                )
 
 
 def skipped(before: Version, now: Version) -> list[list[str]]:
@@ -53,10 +101,12 @@ def skipped(before: Version, now: Version) -> list[list[str]]:
 
 
 def main(project: Path) -> int:
-    before = previous_version(project)
-    now = version((yaml.safe_load((project / ANSWERS).read_text()) or {}).get("_commit"))
+    answers_before = previous_answers(project)
+    answers_now = yaml.safe_load((project / ANSWERS).read_text()) or {}
+    before, now = version(answers_before.get("_commit")), version(answers_now.get("_commit"))
     if before is None or now is None or now <= before:
         return 0
+    remove_dropped(project, answers_before, answers_now)
     for script, *steps in skipped(before, now):
         print(
             f"recopy {before} -> {now}: running the skipped migration {' '.join(steps) or script}"

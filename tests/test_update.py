@@ -163,7 +163,9 @@ def test_a_deleted_file_stays_deleted(template_repo, tmp_path) -> None:
     assert not (project / "tests" / "unit" / "test_tables.py").exists()
 
 
-def test_a_release_that_removes_an_edited_platform_file_keeps_it(template_repo, tmp_path) -> None:
+def test_a_release_that_removes_an_edited_platform_file_keeps_it(
+    template_repo, tmp_path, capfd
+) -> None:
     """A later release drops notebooks/README.md (platform-owned): an unedited copy goes,
     an edited one stays in place and is named, like a conflict."""
     repo = tmp_path / "template"
@@ -191,6 +193,22 @@ def test_a_release_that_removes_an_edited_platform_file_keeps_it(template_repo, 
     body = updater.pull_request_body(result)
     assert "## Removed by this release, edited by you" in body
     assert "- `notebooks/README.md`" in body
+
+    # `copier recopy` (a repair): the same, where copier alone would leave both files.
+    untouched = generate(repo, tmp_path / "recopied", NEW)
+    edited = generate(repo, tmp_path / "recopied-edited", NEW)
+    readme = edited / "notebooks" / "README.md"
+    readme.write_text(readme.read_text() + "\nOur team's notebook conventions.\n")
+    commit_all(edited, "our conventions")
+    for project in (untouched, edited):
+        copier.run_recopy(
+            str(project), vcs_ref="v99.1.0", defaults=True, overwrite=True, unsafe=True, quiet=True
+        )
+    assert not (untouched / "notebooks" / "README.md").exists()
+    assert readme.read_text().endswith("Our team's notebook conventions.\n")
+    out = capfd.readouterr().out
+    assert "recopy: removed notebooks/README.md (the new version no longer has it)" in out
+    assert "recopy: kept notebooks/README.md: the new version no longer has it, but you" in out
 
 
 def test_a_deleted_platform_file_that_the_release_changes_is_named(template_repo, tmp_path):
