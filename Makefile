@@ -76,7 +76,7 @@ setup-parts: $(VENV)/.installed $(DBX_VENV)/.installed .tools/actionlint $(RUNTI
 # The demo needs only the shared environment (not dbx, actionlint or the runtimes).
 demo: check-java $(VENV)/.installed
 	rm -rf $(DEMO)
-	$(PY) -m copier copy --trust --defaults --quiet --vcs-ref HEAD "$(CURDIR)" $(DEMO)
+	MLOPS_ALLOW_SUBFOLDER=1 $(PY) -m copier copy --trust --defaults --quiet --vcs-ref HEAD "$(CURDIR)" $(DEMO)
 	$(MAKE) -C $(DEMO) run drift-demo PY=$(PY)
 
 # Two tiers (docs/contributing.md): static (no JVM) and Spark (tests marked `spark`;
@@ -106,7 +106,7 @@ docs: setup
 # .venv-runtime/, built on first use. tests/test_runtime_standin.py runs it in `make test`.
 runtime-check: setup
 	rm -rf build/runtime-demo
-	$(PY) -m copier copy --trust --defaults --quiet --vcs-ref HEAD "$(CURDIR)" build/runtime-demo \
+	MLOPS_ALLOW_SUBFOLDER=1 $(PY) -m copier copy --trust --defaults --quiet --vcs-ref HEAD "$(CURDIR)" build/runtime-demo \
 	  --data sp_staging_client_id=00000000-0000-4000-8000-000000000001 \
 	  --data sp_prod_client_id=00000000-0000-4000-8000-000000000002
 	cd build/runtime-demo && git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm demo

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import keyword
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -255,9 +257,39 @@ def node_type(cloud: str) -> str:
     return NODE_TYPES[str(cloud)]
 
 
+# A first copy into a subfolder of a git repository only with this set (the team then
+# wires the workflows at the repository's root itself: docs/getting-started.md).
+ALLOW_SUBFOLDER = "MLOPS_ALLOW_SUBFOLDER"
+
+
+def subfolder_error(dst_path: object) -> str:
+    """Refuse a first copy into a subfolder of a git repository: GitHub runs only the
+    workflows in the repository root's .github/workflows, so the project's CI, deploys
+    and weekly update would silently never run. An existing project (an update, a
+    recopy: its answers file is there) is left to the update, which says so."""
+    dst = Path(str(dst_path)).resolve()
+    if (dst / ".copier-answers.yml").exists() or os.environ.get(ALLOW_SUBFOLDER):
+        return ""
+    parent = next((p for p in (dst, *dst.parents) if p.is_dir()), None)
+    found = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=parent, capture_output=True, text=True
+    )
+    top = Path(found.stdout.strip()).resolve() if found.returncode == 0 else None
+    if top is None or top == dst:
+        return ""
+    return (
+        f"{dst} is inside the git repository {top}: GitHub runs only the workflows in "
+        f"{top / '.github/workflows'}, so this project's CI, deploys and weekly update "
+        "would never run. Generate it in a repository of its own, or set "
+        f"{ALLOW_SUBFOLDER}=1 and wire the workflows at the root yourself "
+        "(docs/getting-started.md, Monorepos)"
+    )
+
+
 FILTERS = {
     func.__name__: func
     for func in (
+        subfolder_error,
         slugify,
         to_package,
         runtime_constraints,

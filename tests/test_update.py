@@ -459,9 +459,14 @@ def test_a_fleet_with_conflicts_and_a_monorepo_commits_every_row_it_reports(
     branch = f"template-update/{NEW}"
     conflict = f"conflicts on {branch}: src/churn_model/tasks/infer.py"
     assert report[str(conflicted)] == [OLDEST, "->", NEW, conflict]
-    assert report[str(services[1])] == [OLDEST, "->", NEW, conflict]
+    # A project in a subfolder is told that GitHub never runs its workflows.
+    unseen = "; action needed (1): this project is in services/{} of its repository"
+    assert report[str(services[1])][:3] == [OLDEST, "->", NEW]
+    assert report[str(services[1])][3].startswith(conflict + unseen.format("churn/"))
     for project in (services[0], services[2]):
-        assert report[str(project)] == [OLDEST, "->", NEW, f"updated on {branch}"]
+        assert report[str(project)][:3] == [OLDEST, "->", NEW]
+        outcome = f"updated on {branch}" + unseen.format(project.name + "/")
+        assert report[str(project)][3].startswith(outcome)
     for repo in (conflicted, tmp_path / "monorepo"):
         # What git shows agrees with the table: every update committed on the branch,
         # main as it was, nothing staged or unmerged left behind.
@@ -565,6 +570,25 @@ def test_a_project_in_a_subfolder_reports_its_conflicts(template_repo, tmp_path)
     assert result.conflicts == ["src/churn_model/tasks/infer.py"]
     assert "<<<<<<< before updating" in (project / result.conflicts[0]).read_text()
     assert "- `src/churn_model/tasks/infer.py`" in updater.pull_request_body(result)
+    # GitHub never runs services/scoring/.github/workflows: the owner is told.
+    assert result.actions == [updater.subfolder_actions(project)[0]]
+    assert "never services/scoring/.github/workflows" in result.actions[0]
+
+
+def test_a_first_copy_into_a_subfolder_of_a_repository_is_refused(tmp_path, monkeypatch):
+    """GitHub would never run its workflows: refused before anything is written, unless
+    the team says it wires them itself; a copy into a repository's root is fine."""
+    repo = tmp_path / "monorepo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    monkeypatch.delenv(answer_rules.ALLOW_SUBFOLDER, raising=False)
+    project = repo / "services" / "scoring"
+    with pytest.raises(ValueError, match=r"inside the git repository .*never run"):
+        copier.run_copy(str(ROOT), str(project), vcs_ref="HEAD", defaults=True, unsafe=True)
+    assert not project.exists()
+    assert answer_rules.subfolder_error(repo) == ""
+    monkeypatch.setenv(answer_rules.ALLOW_SUBFOLDER, "1")
+    assert answer_rules.subfolder_error(project) == ""
 
 
 def test_a_cloud_change_brings_conf_in_line_or_shows_a_conflict(template_repo, tmp_path) -> None:

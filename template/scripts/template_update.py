@@ -376,7 +376,12 @@ def run_update(
     finally:
         shutil.rmtree(failed_step.parent, ignore_errors=True)
     conflicts = conflicted_files(project)
-    actions = [*([manual] if manual else []), *answer_actions(changed), *actions]
+    actions = [
+        *([manual] if manual else []),
+        *answer_actions(changed),
+        *actions,
+        *subfolder_actions(project),
+    ]
     status = "conflicts" if conflicts or kept else "updated"
     return UpdateResult(
         project, current, target, status, conflicts, notes, kept, unseen, changed, actions
@@ -396,6 +401,19 @@ ANSWER_ACTIONS = {
         "environment (make bootstrap-plan), then delete the DATABRICKS_CLIENT_SECRET secrets"
     ),
 }
+
+
+def subfolder_actions(project: Path) -> list[str]:
+    """A project in a subfolder of its repository: GitHub never runs its workflows."""
+    prefix = git(project, "rev-parse", "--show-prefix").strip()
+    if not prefix:
+        return []
+    return [
+        f"this project is in {prefix} of its repository: GitHub runs only the workflows in "
+        f"the root's .github/workflows, never {prefix}.github/workflows, so its CI, deploys "
+        "and weekly update do not run; give it a repository of its own or wire its "
+        "workflows at the root (docs/updating.md, Monorepos)"
+    ]
 
 
 def answer_actions(changed: dict[str, tuple]) -> list[str]:
