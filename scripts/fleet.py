@@ -92,27 +92,27 @@ def commit(project: Path, updater, result, output: str = "") -> str:
 
 def survey(project: Path, updater, to: str | None, apply: bool) -> tuple[str, str, str]:
     """(from, to, result) for one project; never raises, so one project cannot stop the rest."""
+    current, target = "?", to or "?"  # as far as known when something stops
     try:
         answers = updater.read_answers(project)
         current = str(answers["_commit"])
+        target = updater.versions(answers, to)[2]
         if not apply:
-            tags = updater.release_tags(str(answers["_src_path"]))
-            newest = to or (tags[-1] if tags else "?")
-            now, wanted = updater.as_version(current), updater.as_version(newest)
+            now, wanted = updater.as_version(current), updater.as_version(target)
             behind = now is None or wanted is None or now < wanted
-            return current, newest, "behind" if behind and current != newest else "up to date"
+            return current, target, "behind" if behind and current != target else "up to date"
         with captured() as output:
             result = updater.update(project, to)
         if result.status == "up to date":
             return result.from_version, result.to_version, "up to date"
         branch = commit(project, updater, result, "".join(output))
     except updater.UpdateRefused as error:
-        return "?", to or "?", f"refused: {error}"
+        return current, target, f"refused: {error}"
     except updater.UpdateFailed as error:
-        return current, to or "?", f"failed: {error}"
+        return current, target, f"failed: {error}"
     except Exception as error:  # a bug or an unexpected state: reported, the fleet goes on
         first = (str(error).strip().splitlines() or [""])[0]
-        return "?", to or "?", f"failed: {type(error).__name__}: {first}"
+        return current, target, f"failed: {type(error).__name__}: {first}"
     unseen = "".join(f", {name} (deleted by you, changed)" for name in result.deleted_changed)
     if result.conflicts or result.kept:
         files = ", ".join([*result.conflicts, *(f"{name} (removed, kept)" for name in result.kept)])
