@@ -98,9 +98,10 @@ def survey(project: Path, updater, to: str | None, apply: bool) -> tuple[str, st
         current = str(answers["_commit"])
         target = updater.versions(answers, to)[2]
         if not apply:
-            now, wanted = updater.as_version(current), updater.as_version(target)
-            behind = now is None or wanted is None or now < wanted
-            return current, target, "behind" if behind and current != target else "up to date"
+            with tempfile.TemporaryDirectory() as tmp:
+                source = updater.TemplateSource(str(answers["_src_path"]), Path(tmp))
+                holds = source.holds(current, target)  # by ancestry for a commit
+            return current, target, "up to date" if holds else "behind"
         with captured() as output:
             result = updater.update(project, to)
         if result.status == "up to date":

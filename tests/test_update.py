@@ -353,6 +353,36 @@ def test_up_to_date_project_is_left_alone(template_repo, tmp_path) -> None:
     assert git(project, "rev-parse", "HEAD") == head
 
 
+def test_a_project_from_a_commit_between_releases_is_placed_by_ancestry(
+    template_repo, tmp_path, capsys
+) -> None:
+    """Copier records a commit between releases as `v0.2.0-N-g<hash>`. Before, the update
+    took it for older than every release: it listed the upgrade notes of releases the
+    project already had, and a project past the newest release was "updated" back to it."""
+    between = git(template_repo, "rev-parse", f"{NEW}~1").strip()
+    project = generate(template_repo, tmp_path / "between", between)
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"]
+    assert re.fullmatch(r"v\d+\.\d+\.\d+-\d+-g[0-9a-f]+", recorded)
+    base = recorded.rsplit("-", 2)[0]
+
+    result = updater.update(project, NEW)
+    assert result.status == "updated"
+    sections = re.findall(r"^#### (\S+)", result.upgrade_notes, re.M)
+    assert base[1:] not in sections and all(
+        updater.as_version(section) > updater.as_version(base) for section in sections
+    )
+
+    template = tmp_path / "template"
+    git(tmp_path, "clone", "--quiet", str(template_repo), str(template))
+    git(template, "commit", "--quiet", "--allow-empty", "-m", "work after the release")
+    ahead = generate(template, tmp_path / "ahead", git(template, "rev-parse", "HEAD").strip())
+    head = git(ahead, "rev-parse", "HEAD")
+    assert updater.update(ahead, NEW).status == "up to date"  # never back to the release
+    assert git(ahead, "rev-parse", "HEAD") == head and git(ahead, "status", "--porcelain") == ""
+    assert fleet.main([str(ahead), "--to", NEW]) == 0
+    assert _table(capsys.readouterr().out)[str(ahead)][3] == "up to date"
+
+
 def test_newest_release_tag_is_found_by_version_not_by_name(template_repo) -> None:
     tags = updater.release_tags(str(template_repo))
     assert tags[-1] == NEW

@@ -179,8 +179,9 @@ class TemplateSource:
     def __init__(self, src: str, root: Path) -> None:
         self.src, self.root, self.clone = src, root, None
 
-    def show(self, ref: str, path: str) -> str | None:
-        """The file at `ref`, or None where the ref or the file does not exist."""
+    @property
+    def repo(self) -> Path:
+        """The clone, made on first use."""
         if self.clone is None:
             self.clone = Path(tempfile.mkdtemp(dir=self.root)) / "template"
             git(
@@ -192,10 +193,35 @@ class TemplateSource:
                 self.src,
                 str(self.clone),
             )
-        found = subprocess.run(
-            ["git", "show", f"{ref}:{path}"], cwd=self.clone, capture_output=True, text=True
-        )
+        return self.clone
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], cwd=self.repo, capture_output=True, text=True)
+
+    def show(self, ref: str, path: str) -> str | None:
+        """The file at `ref`, or None where the ref or the file does not exist."""
+        found = self.run("show", f"{ref}:{path}")
         return found.stdout if found.returncode == 0 else None
+
+    def holds(self, ref: str, other: str) -> bool:
+        """Whether a project at `ref` already has `other`: the same ref, a release at
+        least as new (both versions), or else `other` in `ref`'s history. A commit
+        between releases (`v0.2.0-5-gabc1234`, as copier records it) is compared by
+        ancestry: it holds v0.2.0, not v0.3.0."""
+        if ref == other:
+            return True
+        mine, theirs = as_version(ref), as_version(other)
+        if mine is not None and theirs is not None:
+            return mine >= theirs
+        return self.run("merge-base", "--is-ancestor", other, ref).returncode == 0
+
+    def release_in(self, ref: str) -> str:
+        """The newest release `ref` holds: itself if it is one, else the nearest tag in
+        its history (`git describe`), else `ref` (no release before it)."""
+        if as_version(ref) is not None:
+            return ref
+        found = self.run("describe", "--tags", "--abbrev=0", ref)
+        return found.stdout.strip() if found.returncode == 0 else ref
 
     def questions(self, ref: str) -> dict[str, dict] | None:
         """copier.yml's questions at `ref` ({name: settings}), or None without one."""
@@ -220,14 +246,12 @@ def update(project: Path, to: str | None = None, data: dict | None = None) -> Up
     answers = read_answers(project)
     check_clean(project)
     src, current, target = versions(answers, to)
-    now, wanted = as_version(current), as_version(target)
-    same = current == target or (now is not None and wanted is not None and now >= wanted)
-    if same and not data:
-        return UpdateResult(project, current, target, "up to date")
-    if same:
-        target = current  # an answer change only: stay on this version
     with tempfile.TemporaryDirectory() as tmp:
         source = TemplateSource(src, Path(tmp))
+        if source.holds(current, target):  # never backwards, from a tag or a commit
+            if not data:
+                return UpdateResult(project, current, target, "up to date")
+            target = current  # an answer change only: stay on this version
         data = checked_answers(project, answers, data or {}, source, current, target)
         return run_update(project, answers, data, source, current, target)
 
@@ -361,7 +385,8 @@ def run_update(
             manual = follow_answers(project, rendered, target, answers, changed)
             kept = keep_edited_removals(project, rendered, current, answers)
             unseen = deleted_but_changed(project, rendered, current, target, answers)
-            notes = upgrade_notes(source.show(target, "CHANGELOG.md") or "", current, target)
+            changelog = source.show(target, "CHANGELOG.md") or ""
+            notes = upgrade_notes(changelog, source.release_in(current), target)
             actions = to_do.read_text().splitlines() if to_do.is_file() else []
     except UpdateRefused:
         restore(project)
@@ -725,10 +750,10 @@ def hand_over(project: Path, to: str | None, argv: list[str]) -> int | None:
         return None
     answers = read_answers(project)
     src, current, target = versions(answers, to)
-    if current == target:
-        return None
     with tempfile.TemporaryDirectory() as tmp:
         source = TemplateSource(src, Path(tmp))
+        if source.holds(current, target):  # nothing newer: an older updater has no say
+            return None
         settings = yaml.safe_load(source.show(target, "copier.yml") or "") or {}
         subdirectory = str(settings.get("_subdirectory") or "").strip("/")
         script = "/".join(filter(None, [subdirectory, "scripts", "template_update.py"]))
