@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import mlflow
+import pandas as pd
 import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
@@ -54,6 +55,35 @@ def chunks(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
         yield pa.Table.from_batches(pending)
 
 
+def model_input(features: pd.DataFrame, model: object | None = None) -> pd.DataFrame:
+    """The features as every task hands them to a model: integer columns as doubles
+    where the model's signature says double (all of them for the signature train logs,
+    or without a model), as 64-bit integers where it says long.
+
+    A batch with a missing value in an integer feature reaches the model as floats, so
+    train logs double for integer features; MLflow then refuses int64 for a double
+    column ("Can not safely convert int64 to float64"), while Parquet files and pandas
+    hold int64. Train, evaluate and infer all go through here, so a model sees one set
+    of types; a model logged with other types (an older release, your own log_model)
+    gets what its signature asks for.
+    """
+    integers = [c for c in features.columns if pd.api.types.is_integer_dtype(features[c])]
+    if not integers:
+        return features
+    wanted = dict.fromkeys(integers, "float64")
+    metadata = getattr(model, "metadata", None)
+    schema = metadata.get_input_schema() if metadata is not None else None
+    if schema is not None and schema.has_input_names():
+        # A column's MLflow type by name (DataType.double -> "double"); a tensor or
+        # object column has none and is left as it is.
+        kinds = {
+            spec.name: getattr(getattr(spec, "type", None), "name", "") for spec in schema.inputs
+        }
+        casts = {"double": "float64", "float": "float64", "long": "int64"}
+        wanted = {c: casts[kinds[c]] for c in integers if kinds.get(c) in casts}
+    return features.astype(wanted) if wanted else features
+
+
 def model_classes(model: object) -> list[str]:
     """The class names a multiclass model was logged with (train.py), else none."""
     metadata = getattr(getattr(model, "metadata", None), "metadata", None) or {}
@@ -77,7 +107,7 @@ def _scorer(
         model, _ = SparkModelCache.get_or_load(archive)
         rules, classes = PROBLEMS[problem], model_classes(model)
         for table in chunks(batches, batch_rows):
-            raw = model.predict(table.select(features).to_pandas())
+            raw = model.predict(model_input(table.select(features).to_pandas(), model))
             outputs = rules.outputs(raw, classes, threshold)
             result = pa.Table.from_arrays(
                 [

@@ -27,7 +27,7 @@ from ..platform import contract, problems, tracking
 from ..platform.config import Evaluation
 from ..platform.gate import require_passed
 from ..platform.runner import TaskContext, TaskFailed
-from ..platform.scoring import model_classes
+from ..platform.scoring import model_classes, model_input
 from ..platform.tables import append_rows, current_version, is_holdout, read_version
 
 # The three verdicts of `decide`.
@@ -66,7 +66,8 @@ def decide(
 def outputs(uri: str, features: pd.DataFrame, problem: problems.Problem, threshold: float):
     """The model's score and prediction on `features`, as infer computes them."""
     loaded = mlflow.pyfunc.load_model(uri)
-    return problem.outputs(loaded.predict(features), model_classes(loaded), threshold)
+    scored = loaded.predict(model_input(features, loaded))
+    return problem.outputs(scored, model_classes(loaded), threshold)
 
 
 def run(context: TaskContext) -> dict[str, Any]:

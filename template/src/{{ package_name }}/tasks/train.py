@@ -19,19 +19,18 @@ from ..platform import contract, problems, profiles, tracking
 from ..platform.gate import require_passed
 from ..platform.lineage import git_commit, template_version
 from ..platform.runner import TaskContext, TaskFailed
-from ..platform.scoring import CLASSES_KEY, PREDICTION
+from ..platform.scoring import CLASSES_KEY, PREDICTION, model_input
 from ..platform.tables import current_version, is_holdout, missing_columns, read_version
 
 
 def signature_example(features: pd.DataFrame) -> pd.DataFrame:
-    """The input example the signature is inferred from, integer features as doubles.
+    """The input example the signature is inferred from, as every task hands features
+    to the model (integer features as doubles, scoring.model_input).
 
     A batch with a missing value in an integer feature reaches the model as floats (NaN);
     a signature that says `long` would reject that batch at scoring time.
     """
-    example = features.head(5)
-    integers = [c for c in example.columns if pd.api.types.is_integer_dtype(example[c])]
-    return example.astype({column: "float64" for column in integers})
+    return model_input(features.head(5))
 
 
 def check_logged(
@@ -80,7 +79,7 @@ def run(context: TaskContext) -> dict[str, Any]:
         )
     train = df.where(~is_holdout(model.ID_COLUMN, config.env.evaluation.holdout_percent))
     data = train.select(*model.FEATURES, model.LABEL).toPandas()
-    features, label = data[model.FEATURES], data[model.LABEL]
+    features, label = model_input(data[model.FEATURES]), data[model.LABEL]
     try:
         problem.check_label(label.to_numpy())
     except problems.ProblemError as error:
