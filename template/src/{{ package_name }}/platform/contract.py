@@ -10,8 +10,12 @@ one line.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
-from collections.abc import Callable, Iterable
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -26,6 +30,55 @@ from .runner import TaskFailed
 PACKAGE = __package__.split(".")[0]
 MODEL_PACKAGE = f"{PACKAGE}.model"
 MODEL_DIR = f"src/{PACKAGE}/model/"
+# Set to see the traceback of an error raised by the model's code (model_code).
+TRACEBACK = "MLOPS_TRACEBACK"
+log = logging.getLogger(__name__)
+
+
+class ModelError(TaskFailed):
+    """The project's model code (or a library it calls) raised: the data scientist's
+    error, not a platform bug."""
+
+
+def model_error(step: str, error: BaseException) -> ModelError:
+    """One line naming model/, the step and the exception. A Spark worker's error
+    (PythonException) is its Python traceback in text: its last line is the error."""
+    text = str(error).strip()
+    if type(error).__name__ == "PythonException":
+        raised = [
+            line.strip()
+            for line in text.splitlines()
+            if re.match(r"\s*[\w.]+(Error|Exception)\b", line)
+        ]
+        text = raised[-1] if raised else text
+        kind = "on the Spark workers"
+    else:
+        text = f"{type(error).__name__}: {(text.splitlines() or [''])[0]}"
+        kind = ""
+    where = f"{MODEL_DIR} ({step}{', ' + kind if kind else ''})"
+    hint = "" if os.environ.get(TRACEBACK) else f" ({TRACEBACK}=1 shows the traceback)"
+    return ModelError(f"{where}: {text}{hint}")
+
+
+@contextlib.contextmanager
+def model_code(step: str, workers_only: bool = False) -> Iterator[None]:
+    """Around every call into the project's model (build, fit, predict, its own
+    log_model): what it raises stops the task with one line naming model/, the step and
+    the exception, instead of "an unexpected error (a bug)" and a long traceback; the
+    traceback is logged with MLOPS_TRACEBACK=1. `workers_only`: around a Spark action,
+    only a Spark worker's error (where the model predicts) is the model's."""
+    try:
+        yield
+    except TaskFailed:
+        raise
+    except Exception as error:
+        if workers_only and type(error).__name__ != "PythonException":
+            raise
+        if os.environ.get(TRACEBACK):
+            log.error("traceback of the model's error (%s)", step, exc_info=True)
+        raise model_error(step, error) from error
+
+
 # The model's own libraries, one per line as pip reads them. hatch_build.py declares
 # them in the wheel (so job clusters install them); train pins them in the logged model.
 REQUIREMENTS = "requirements.txt"

@@ -66,7 +66,8 @@ def decide(
 def outputs(uri: str, features: pd.DataFrame, problem: problems.Problem, threshold: float):
     """The model's score and prediction on `features`, as infer computes them."""
     loaded = mlflow.pyfunc.load_model(uri)
-    scored = loaded.predict(model_input(features, loaded))
+    with contract.model_code(f"predict on the holdout rows, {uri}"):
+        scored = loaded.predict(model_input(features, loaded))
     return problem.outputs(scored, model_classes(loaded), threshold)
 
 

@@ -59,13 +59,15 @@ def run(context: TaskContext) -> dict[str, Any]:
     )
     table = config.env.tables.predictions
     ensure_schema(spark, table)
-    (
-        predictions.write.format("delta")
-        .mode("overwrite")
-        .option("replaceWhere", f"batch_id = '{batch}'")
-        .option("mergeSchema", "true")  # tables from before `validation` was recorded
-        .saveAsTable(resolve(table))
-    )
+    # Scoring runs here, on the workers: a failed write leaves the table as it was.
+    with contract.model_code(f"predict, {uri}", workers_only=True):
+        (
+            predictions.write.format("delta")
+            .mode("overwrite")
+            .option("replaceWhere", f"batch_id = '{batch}'")
+            .option("mergeSchema", "true")  # tables from before `validation` was recorded
+            .saveAsTable(resolve(table))
+        )
     rows = spark.read.table(resolve(table)).where(F.col("batch_id") == batch).count()
     return {
         "table": table,

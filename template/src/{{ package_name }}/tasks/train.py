@@ -86,7 +86,8 @@ def run(context: TaskContext) -> dict[str, Any]:
         where = f"{table} v{delta_version} (training rows)"
         raise TaskFailed(f"{where}: label '{model.LABEL}' {error}") from None
 
-    estimator = model.build_model().fit(features, label)
+    with contract.model_code("build_model and fit"):
+        estimator = model.build_model().fit(features, label)
     classes = problems.classes_of(estimator, problem)
     predict = getattr(estimator, problem.predict_fn, None)
     if predict is None:
@@ -94,8 +95,10 @@ def run(context: TaskContext) -> dict[str, Any]:
             f"{contract.MODEL_DIR}: the model has no {problem.predict_fn}(), which a "
             f"{problem.name} model needs: change build_model or PROBLEM_TYPE"
         )
+    with contract.model_code("predict on the training rows"):
+        predicted = predict(features)
     try:
-        outputs = problem.outputs(predict(features), classes, config.env.inference.threshold)
+        outputs = problem.outputs(predicted, classes, config.env.inference.threshold)
     except problems.ProblemError as error:
         raise TaskFailed(f"{contract.MODEL_DIR} (PROBLEM_TYPE '{problem.name}'): {error}") from None
     lineage = {
@@ -116,15 +119,18 @@ def run(context: TaskContext) -> dict[str, Any]:
         example = signature_example(features)
         # The project's own logging (model/log_model), or MLflow's scikit-learn flavour.
         log_model = getattr(model, "log_model", None) or tracking.log_model
-        info = log_model(
-            estimator,
-            predict_fn=problem.predict_fn,
-            name="model",
-            signature=infer_signature(example, predict(example)),
-            input_example=example,
-            pip_requirements=contract.merge(requirements, tracking.model_requirements(estimator)),
-            metadata={"problem_type": problem.name, CLASSES_KEY: classes},
-        )
+        with contract.model_code("log_model"):
+            info = log_model(
+                estimator,
+                predict_fn=problem.predict_fn,
+                name="model",
+                signature=infer_signature(example, predict(example)),
+                input_example=example,
+                pip_requirements=contract.merge(
+                    requirements, tracking.model_requirements(estimator)
+                ),
+                metadata={"problem_type": problem.name, CLASSES_KEY: classes},
+            )
         check_logged(info.model_uri, example, problem, classes, config.env.inference.threshold)
     version = tracking.register(info.model_uri, config.model_name)
     for key, value in lineage.items():
