@@ -7,7 +7,9 @@ A candidate that meets the floor but is not better keeps the champion: a success
 run, with the reason in its result and in the evaluations table, so that a scheduled
 retrain on unchanged data is green and a red run means something is wrong. A candidate
 below the floor fails the task (the model or its data is broken), and so does any
-error. Every comparison is logged to MLflow and appended to the evaluations Delta table.
+error. A champion that takes other inputs or is of another problem type (the example's,
+after you brought your own model) is not comparable: the floor alone decides, and the
+reason says so. Every comparison is logged to MLflow and appended to the evaluations Delta table.
 
 The metric is the configured one among those the model's problem type supports
 (platform/problems.py); both models are scored through their pyfunc `predict`, as infer
@@ -63,6 +65,39 @@ def decide(
     return (BETTER if gain > rule.min_improvement else NOT_BETTER), compared
 
 
+def incomparable(
+    champion_inputs: list[str] | None,
+    champion_problem: str | None,
+    features: list[str],
+    problem: str,
+) -> str | None:
+    """Why the champion cannot be measured on the candidate's holdout, or None.
+
+    A champion logged for other inputs (the example's columns, after you brought your
+    own data and model) or another problem type is not comparable: scoring it on the
+    new columns fails ("Model is missing inputs"), and its metric would mean something
+    else. What each model declares is read from its logged signature and metadata;
+    where a model does not say, it is taken as comparable.
+    """
+    if champion_problem is not None and champion_problem != problem:
+        return f"it is a {champion_problem} model and the candidate a {problem} one"
+    missing = sorted(set(champion_inputs or []) - set(features))
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        return f"it takes inputs the candidate's features lack ({shown})"
+    return None
+
+
+def declared(uri: str) -> tuple[list[str] | None, str | None]:
+    """The input columns and the problem type a logged model declares."""
+    info = mlflow.models.get_model_info(uri)
+    inputs = info.signature.inputs if info.signature is not None else None
+    columns = inputs.input_names() if inputs is not None and inputs.has_input_names() else None
+    return columns, (info.metadata or {}).get("problem_type")
+
+
 def outputs(uri: str, features: pd.DataFrame, problem: problems.Problem, threshold: float):
     """The model's score and prediction on `features`, as infer computes them."""
     loaded = mlflow.pyfunc.load_model(uri)
@@ -104,8 +139,20 @@ def run(context: TaskContext) -> dict[str, Any]:
             raise TaskFailed(f"{where}: {error}") from None
 
     candidate_score = measure(candidate.source)
-    champion_score = measure(f"models:/{name}@{tracking.CHAMPION}") if champion else None
+    champion_uri = f"models:/{name}@{tracking.CHAMPION}"
+    apart = (
+        incomparable(*declared(champion_uri), model.FEATURES, problem.name) if champion else None
+    )
+    champion_score = measure(champion_uri) if champion and not apart else None
     verdict, reason = decide(rule, metric, candidate_score, champion_score)
+    if apart:
+        if verdict == BETTER:
+            reason = f"{rule.metric} {candidate_score:.4f} meets the floor {rule.floor}"
+        reason = (
+            f"champion version {champion.version} is not comparable ({apart}; the model in "
+            f"{contract.MODEL_DIR} changed), so the candidate is judged by the floor alone: "
+            f"{reason}"
+        )
     passed = verdict == BETTER
 
     with mlflow.start_run(run_name="evaluate"):
