@@ -125,6 +125,10 @@ class Source(_Strict):
     table: TableName | None = None
     path: str | None = None
     format: Literal["csv", "parquet", "delta"] = "parquet"
+    # A CSV file's columns and types as Spark DDL ("id BIGINT, hba1c DOUBLE, code
+    # STRING"); without it, Spark infers them from the data (a code of digits becomes a
+    # number, a column of blanks a string). Parquet and Delta carry their own.
+    schema_: str | None = Field(default=None, alias="schema")
 
     @model_validator(mode="after")
     def _needs_location(self) -> Source:
@@ -132,6 +136,8 @@ class Source(_Strict):
             raise ValueError("source.type 'table' needs source.table")
         if self.type == "file" and not self.path:
             raise ValueError("source.type 'file' needs source.path")
+        if self.schema_ is not None and (self.type != "file" or self.format != "csv"):
+            raise ValueError("source.schema applies to a csv file only (type: file, format: csv)")
         return self
 
 

@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from delta.tables import DeltaTable
-from pyspark.errors import AnalysisException
+from pyspark.errors import AnalysisException, ParseException
 from pyspark.sql import DataFrame, SparkSession
 
 from ..platform import contract
@@ -66,7 +66,15 @@ def read_source(spark: SparkSession, config: Config) -> DataFrame:
         )
     reader = spark.read.format(source.format)
     if source.format == "csv":
-        reader = reader.option("header", "true").option("inferSchema", "true")
+        reader = reader.option("header", "true")
+        if source.schema_ is None:
+            reader = reader.option("inferSchema", "true")
+        else:
+            try:
+                reader = reader.schema(source.schema_)
+            except (AnalysisException, ParseException) as error:
+                first = str(error).strip().splitlines()[0]
+                raise TaskFailed(f"{where}: source.schema: not a Spark schema: {first}") from None
     try:
         return reader.load(source.path)
     except AnalysisException as error:
@@ -78,8 +86,8 @@ def source_fingerprint(spark: SparkSession, config: Config) -> str | None:
     """What identifies the source's content, or None when that cannot be known cheaply.
 
     Sample data: its settings (it is generated from them). A Delta table: its name and
-    version. Local files: each file's path, size and modification time. Anything else is
-    read again every time.
+    version. Local files: each file's path, size and modification time (and the CSV
+    schema they are read with). Anything else is read again every time.
     """
     source = config.env.source
     if source.type == "sample":
@@ -96,7 +104,9 @@ def source_fingerprint(spark: SparkSession, config: Config) -> str | None:
         return None
     files = sorted(p for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
     stats = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
-    return f"file:{source.format}:" + hashlib.sha256(json.dumps(stats).encode()).hexdigest()
+    read_as = [source.schema_] if source.schema_ is not None else []  # other types: read again
+    digest = hashlib.sha256(json.dumps([*stats, *read_as]).encode()).hexdigest()
+    return f"file:{source.format}:{digest}"
 
 
 def last_fingerprint(spark: SparkSession, name: str) -> str | None:
