@@ -83,6 +83,7 @@ def load_suite(path: Path) -> gx.ExpectationSuite:
 
 def run_suite(df: DataFrame, suite: gx.ExpectationSuite) -> list[dict[str, Any]]:
     """Validate `df` (a Spark DataFrame) and return one plain dict per expectation."""
+    present = set(df.columns)
     context = gx.get_context(mode="ephemeral")
     # The log a person reads holds results, not "Calculating Metrics" progress bars.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -99,8 +100,12 @@ def run_suite(df: DataFrame, suite: gx.ExpectationSuite) -> list[dict[str, Any]]
     rows = []
     for result in outcome.results:
         config = result.expectation_config
+        column = config.kwargs.get("column")
         observed = result.result.get("observed_value")
-        if observed is None and "unexpected_count" in result.result:
+        if column is not None and column not in present:
+            # GX reports only an empty result (an exception it caught): say what it is.
+            observed = f"column {column} is missing from the data"
+        elif observed is None and "unexpected_count" in result.result:
             observed = {"unexpected_count": result.result["unexpected_count"]}
             # A few of the offending values, so the failure says what to look for.
             examples = list(dict.fromkeys(result.result.get("partial_unexpected_list") or []))
@@ -109,8 +114,8 @@ def run_suite(df: DataFrame, suite: gx.ExpectationSuite) -> list[dict[str, Any]]
         rows.append(
             {
                 "expectation": config.type,
-                "column_name": config.kwargs.get("column"),
-                "success": bool(result.success),
+                "column_name": column,
+                "success": bool(result.success) and (column is None or column in present),
                 "observed_value": json.dumps(observed, default=str),
             }
         )
