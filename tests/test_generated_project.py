@@ -32,6 +32,9 @@ def test_make_run_runs_the_local_pipeline(default_project: Path, tmp_path: Path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     for task in ("ingest", "validate", "train", "evaluate", "promote", "infer"):
         assert f"{task}: done" in result.stderr
+    # The long steps say what they are working on, with sizes, before they do it.
+    assert "ingest: writing the example's generator (" in result.stderr
+    assert "train: fitting on " in result.stderr and " training rows of " in result.stderr
     # The log a person reads holds what the tasks did, not tool noise.
     for noise in ("Calculating Metrics", "HiveAlterHandler", "Integer columns in Python"):
         assert noise not in result.stdout + result.stderr, noise

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import logging
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,6 +25,8 @@ from ..platform.config import Config
 from ..platform.runner import TaskContext, TaskFailed
 from ..platform.spark import on_databricks
 from ..platform.tables import current_version, ensure_schema, resolve
+
+log = logging.getLogger(__name__)
 
 
 def sample_generator(where: Path) -> ModuleType:
@@ -140,6 +143,9 @@ def run(context: TaskContext) -> dict[str, Any]:
     df = read_source(spark, config)
     if not df.columns:
         raise TaskFailed(f"source {config.env.source.type} has no columns")
+    source = config.env.source
+    at = source.table or source.path or "the example's generator"
+    log.info("ingest: writing %s (%d columns) into %s", at, len(df.columns), table)
     version = write_table(spark, df, table, fingerprint)
     detail = spark.sql(f"DESCRIBE DETAIL {resolve(table)}").first()
     return {

@@ -7,6 +7,7 @@ rows' profile, which monitor compares batches with.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import mlflow
@@ -21,6 +22,8 @@ from ..platform.lineage import git_commit, template_version
 from ..platform.runner import TaskContext, TaskFailed
 from ..platform.scoring import CLASSES_KEY, PREDICTION, model_input
 from ..platform.tables import current_version, is_holdout, missing_columns, read_version
+
+log = logging.getLogger(__name__)
 
 
 def signature_example(features: pd.DataFrame) -> pd.DataFrame:
@@ -80,6 +83,13 @@ def run(context: TaskContext) -> dict[str, Any]:
     train = df.where(~is_holdout(model.ID_COLUMN, config.env.evaluation.holdout_percent))
     data = train.select(*model.FEATURES, model.LABEL).toPandas()
     features, label = model_input(data[model.FEATURES]), data[model.LABEL]
+    log.info(
+        "train: fitting on %s training rows of %s v%s, %d features",
+        f"{len(data):,}",
+        table,
+        delta_version,
+        len(model.FEATURES),
+    )
     try:
         problem.check_label(label.to_numpy())
     except problems.ProblemError as error:
@@ -138,6 +148,7 @@ def run(context: TaskContext) -> dict[str, Any]:
     return {
         "model": config.model_name,
         "version": version,
+        "rows": len(data),
         "run_id": active.info.run_id,
         "tracking_uri": mlflow.get_tracking_uri(),
     }
