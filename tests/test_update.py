@@ -1321,3 +1321,13 @@ def test_a_migration_that_breaks_unexpectedly_is_still_named(tmp_path, monkeypat
     line = error_file.read_text()
     assert line.startswith("migration add_something: ParserError: ")
     assert f"error: {line}\n" in capsys.readouterr().err
+
+
+def test_a_broken_answers_file_is_named_with_its_line(template_repo, tmp_path) -> None:
+    """Before, a fleet row said `failed: ParserError: ...` without the file."""
+    project = generate(template_repo, tmp_path / "project", OLDEST)
+    answers = project / ".copier-answers.yml"
+    answers.write_text(answers.read_text() + "cloud: [aws\n")
+    commit_all(project, "a typo")
+    with pytest.raises(updater.UpdateRefused, match=r"\.copier-answers\.yml:\d+: not valid YAML"):
+        updater.update(project, NEW)
