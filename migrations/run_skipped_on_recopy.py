@@ -46,22 +46,18 @@ def previous_version(project: Path) -> Version | None:
     return version(previous_answers(project).get("_commit"))
 
 
-def render(src: str, ref: str, answers: dict, dst: Path) -> Path:
-    """The template at `ref` for these answers, no tasks (copier's public API)."""
-    import copier  # the copier that runs this task
+def renders(src: str, root: Path):
+    """The update's own renderer (template/scripts/template_update.py's Renders: the
+    template at a ref for some answers, no tasks, copier's public API), from this
+    checkout of the template."""
+    import importlib.util
 
-    public = {key: value for key, value in answers.items() if not key.startswith("_")}
-    copier.run_copy(
-        src,
-        dst,
-        data=public,
-        vcs_ref=ref,
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        skip_tasks=True,
-    )
-    return dst
+    path = TEMPLATE / "template" / "scripts" / "template_update.py"
+    spec = importlib.util.spec_from_file_location("template_update", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module.Renders(src, root)
 
 
 def remove_dropped(project: Path, before: dict, now: dict) -> None:
@@ -71,8 +67,8 @@ def remove_dropped(project: Path, before: dict, now: dict) -> None:
     if not src:
         return
     with tempfile.TemporaryDirectory() as tmp:
-        old = render(src, str(before["_commit"]), before, Path(tmp) / "old")
-        new = render(src, str(now["_commit"]), now, Path(tmp) / "new")
+        rendered = renders(src, Path(tmp))
+        old, new = rendered(str(before["_commit"]), before), rendered(str(now["_commit"]), now)
         for path in sorted(p for p in old.rglob("*") if p.is_file()):
             name = path.relative_to(old)
             mine = project / name
