@@ -26,8 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import copier
-
 ROOT = Path(__file__).resolve().parents[1]
 NEW = "v99.0.0"
 
@@ -52,19 +50,7 @@ def main() -> None:
         projects = []
         for i in range(2 * args.single + args.fleet):
             dst = Path(tmp) / f"project{i:02d}"
-            copier.run_copy(
-                str(repo),
-                str(dst),
-                vcs_ref=oldest,
-                defaults=True,
-                unsafe=True,
-                quiet=True,
-                data={"project_name": f"Project {i:02d}"},
-            )
-            if not (dst / ".git").exists():
-                throwaway.git(dst, "init", "--quiet", "--initial-branch=main")
-            throwaway.git(dst, "add", "-A")
-            throwaway.git(dst, "commit", "--quiet", "-m", "generate")
+            throwaway.generate(repo, dst, oldest, {"project_name": f"Project {i:02d}"})
             projects.append(dst)
 
         times: dict[str, list[float]] = {"inside": [], "process": []}

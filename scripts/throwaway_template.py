@@ -59,3 +59,24 @@ def build(dst: Path, new_tag: str) -> Path:
     git(dst, "commit", "--quiet", "--allow-empty", "-m", f"working tree as {new_tag}")
     git(dst, "tag", new_tag)
     return dst
+
+
+def generate(template: Path | str, dst: Path, ref: str, answers: dict | None = None) -> Path:
+    """A project as `copier copy` makes it from `template` at `ref` (defaults for the
+    questions `answers` leaves out; the template's tasks run), committed on `main`."""
+    import copier  # the template's own environment has it; releases.yml readers need not
+
+    copier.run_copy(
+        str(template),
+        str(dst),
+        data=answers or {},
+        vcs_ref=ref,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+    )
+    if not (dst / ".git").is_dir():  # releases before the first-copy `git init` task
+        git(dst, "init", "--quiet", "--initial-branch=main")
+    git(dst, "add", "-A")
+    git(dst, "commit", "--quiet", "-m", f"generate at {ref}")
+    return dst

@@ -5,6 +5,7 @@ an old tag, edited as a user would, then updated by the projects' own update scr
 from __future__ import annotations
 
 import ast
+import atexit
 import fnmatch
 import itertools
 import json
@@ -13,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -55,14 +57,27 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail(str(error))
 
 
+# Each (template, ref, answers) is copied by copier once per worker; each test gets its
+# own copy of that project, git history included (copier's output for the same inputs
+# is the same; a copy takes a few milliseconds, copier about 1.5 s).
+_GENERATED: dict[tuple[str, str, str], Path] = {}
+_GENERATED_ROOT = Path(tempfile.mkdtemp(prefix="generated-projects-"))
+atexit.register(shutil.rmtree, _GENERATED_ROOT, ignore_errors=True)
+
+
+def generated(template: Path, ref: str, **answers) -> Path:
+    """The project copier generates from `template` at `ref`, committed (do not edit)."""
+    key = (str(template), ref, json.dumps(answers, sort_keys=True))
+    if key not in _GENERATED:
+        dst = _GENERATED_ROOT / str(len(_GENERATED)) / "project"
+        throwaway.generate(template, dst, ref, answers)
+        _GENERATED[key] = dst
+    return _GENERATED[key]
+
+
 def generate(template: Path, dst: Path, ref: str, **answers) -> Path:
-    copier.run_copy(
-        str(template), str(dst), data=answers, vcs_ref=ref, defaults=True, unsafe=True, quiet=True
-    )
-    if not (dst / ".git").is_dir():  # releases before the first-copy `git init` task
-        git(dst, "init", "--quiet", "--initial-branch=main")
-    git(dst, "add", "-A")
-    git(dst, "commit", "--quiet", "-m", f"generate at {ref}")
+    """A project of the test's own at `dst`, as generated at `ref` and committed."""
+    shutil.copytree(generated(template, ref, **answers), dst, symlinks=True)
     return dst
 
 
@@ -166,48 +181,46 @@ def test_a_deleted_file_stays_deleted(template_repo, tmp_path) -> None:
 def test_a_release_that_removes_an_edited_platform_file_keeps_it(
     template_repo, tmp_path, capfd
 ) -> None:
-    """A later release drops notebooks/README.md (platform-owned): an unedited copy goes,
-    an edited one stays in place and is named, like a conflict."""
+    """A later release drops two platform-owned files: the one the owner left as
+    generated goes, the one the owner edited (notebooks/README.md) stays in place and is
+    named, like a conflict. The same for `copier recopy` (a repair), where copier alone
+    would leave both files."""
     repo = tmp_path / "template"
     git(tmp_path, "clone", "--quiet", str(template_repo), str(repo))
     git(repo, "checkout", "--quiet", NEW)
     git(repo, "rm", "--quiet", "template/notebooks/README.md")
-    git(repo, "commit", "--quiet", "-m", "drop the notebooks README")
+    git(repo, "rm", "--quiet", "template/tests/unit/test_tables.py.jinja")
+    git(repo, "commit", "--quiet", "-m", "drop the notebooks README and a unit test")
     git(repo, "tag", "v99.1.0")
-    untouched = generate(repo, tmp_path / "untouched", NEW)
-    edited = generate(repo, tmp_path / "edited", NEW)
-    readme = edited / "notebooks" / "README.md"
-    readme.write_text(readme.read_text() + "\nOur team's notebook conventions.\n")
-    commit_all(edited, "our conventions")
+    untouched = Path("tests", "unit", "test_tables.py")
+    updated = generate(repo, tmp_path / "updated", NEW)
+    recopied = generate(repo, tmp_path / "recopied", NEW)
+    for project in (updated, recopied):
+        readme = project / "notebooks" / "README.md"
+        readme.write_text(readme.read_text() + "\nOur team's notebook conventions.\n")
+        commit_all(project, "our conventions")
 
-    assert updater.update(untouched, "v99.1.0").status == "updated"
-    assert not (untouched / "notebooks" / "README.md").exists()
-
-    result = updater.update(edited, "v99.1.0")
+    result = updater.update(updated, "v99.1.0")
     assert (result.status, result.kept, result.conflicts) == (
         "conflicts",
         ["notebooks/README.md"],
         [],
     )
+    assert not (updated / untouched).exists()
+    readme = updated / "notebooks" / "README.md"
     assert readme.read_text().endswith("Our team's notebook conventions.\n")
     body = updater.pull_request_body(result)
     assert "## Removed by this release, edited by you" in body
-    assert "- `notebooks/README.md`" in body
+    assert "- `notebooks/README.md`" in body and "test_tables" not in body
 
-    # `copier recopy` (a repair): the same, where copier alone would leave both files.
-    untouched = generate(repo, tmp_path / "recopied", NEW)
-    edited = generate(repo, tmp_path / "recopied-edited", NEW)
-    readme = edited / "notebooks" / "README.md"
-    readme.write_text(readme.read_text() + "\nOur team's notebook conventions.\n")
-    commit_all(edited, "our conventions")
-    for project in (untouched, edited):
-        copier.run_recopy(
-            str(project), vcs_ref="v99.1.0", defaults=True, overwrite=True, unsafe=True, quiet=True
-        )
-    assert not (untouched / "notebooks" / "README.md").exists()
+    copier.run_recopy(
+        str(recopied), vcs_ref="v99.1.0", defaults=True, overwrite=True, unsafe=True, quiet=True
+    )
+    assert not (recopied / untouched).exists()
+    readme = recopied / "notebooks" / "README.md"
     assert readme.read_text().endswith("Our team's notebook conventions.\n")
     out = capfd.readouterr().out
-    assert "recopy: removed notebooks/README.md (the new version no longer has it)" in out
+    assert f"recopy: removed {untouched} (the new version no longer has it)" in out
     assert "recopy: kept notebooks/README.md: the new version no longer has it, but you" in out
 
 
@@ -409,14 +422,16 @@ def break_yaml(project: Path) -> str:
 
 
 def test_fleet_reports_and_updates_what_is_behind(template_repo, tmp_path, capsys) -> None:
-    behind = generate(template_repo, tmp_path / "behind", OLDEST)
     current = generate(template_repo, tmp_path / "current", NEW)
     dirty = generate(template_repo, tmp_path / "dirty", OLDEST)
     (dirty / "scratch.txt").write_text("wip")
     broken = generate(template_repo, tmp_path / "broken", OLDEST)
     break_yaml_line = break_yaml(broken)
-    later = generate(template_repo, tmp_path / "later", OLDEST)
-    everyone = [str(p) for p in (behind, current, dirty, broken, later)]
+    # After the failure in the order given: one failure stops no one.
+    behind = generate(template_repo, tmp_path / "behind", OLDEST)
+    edit(behind / "conf/envs/prod.yml", 'webhook_url: ""', 'webhook_url: "https://hooks.invalid/x"')
+    commit_all(behind, "alerts to our channel")
+    everyone = [str(p) for p in (current, dirty, broken, behind)]
 
     assert fleet.main([str(behind), str(current), "--to", NEW]) == 0
     report = _table(capsys.readouterr().out)
@@ -425,28 +440,38 @@ def test_fleet_reports_and_updates_what_is_behind(template_repo, tmp_path, capsy
 
     assert fleet.main([*everyone, "--update", "--to", NEW]) == 1
     out, err = capsys.readouterr()
+    assert out.splitlines()[0].startswith("project ")  # the table, nothing before it
     report = _table(out)
-    assert sorted(report) == sorted(everyone)  # one failure stops no one, the table prints
+    assert sorted(report) == sorted(everyone)  # the table prints every project
     branch = f"template-update/{NEW}"
-    for project in (behind, later):
-        assert report[str(project)] == [OLDEST, "->", NEW, f"updated on {branch}"]
-        # Committed on the branch, ready for the PR; a new survey agrees with the update.
-        assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
-        assert git(project, "status", "--porcelain") == ""
-        assert f"{OLDEST} -> {NEW}" in git(project, "log", "-1", "--format=%s")
-        # The documented first update of a 0.1.0 project: afterwards it updates itself.
-        assert (project / "scripts" / "template_update.py").is_file()
-        assert "\ntemplate-update:" in (project / "Makefile").read_text()
+    # Updated, with what the owner must do (the migration's "action needed") in its row.
+    row = report[str(behind)]
+    assert row[:3] == [OLDEST, "->", NEW]
+    assert row[3].startswith(f"updated on {branch}; action needed (1): ")
+    assert "conf/envs/prod.yml held a webhook URL (a secret)" in row[3]
+    # Committed on the branch, ready for the PR; a new survey agrees with the update.
+    assert git(behind, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
+    assert git(behind, "status", "--porcelain") == ""
+    assert f"{OLDEST} -> {NEW}" in git(behind, "log", "-1", "--format=%s")
+    # The commit's body: the action as a checklist, and what the migrations printed
+    # (their lines go there, not before the fleet's table); never the secret.
+    message = git(behind, "log", "-1", "--format=%B")
+    assert "## Action needed\n\n- [ ] conf/envs/prod.yml held a webhook URL" in message
+    assert "## What the update printed" in message and "migration 0.2.0: " in message
+    assert "https://hooks.invalid" not in out + err + message
+    # The documented first update of a 0.1.0 project: afterwards it updates itself.
+    assert (behind / "scripts" / "template_update.py").is_file()
+    assert "\ntemplate-update:" in (behind / "Makefile").read_text()
     assert report[str(current)] == [NEW, "->", NEW, "up to date"]
     assert report[str(dirty)][3].startswith("refused: ") and "uncommitted" in report[str(dirty)][3]
     assert report[str(broken)][3].startswith("failed: ")
     reason = report[str(broken)][3]  # the step, the file and the line, in the table
     assert f"migration add_inference_threshold: {break_yaml_line}4: not valid YAML" in reason
-    assert f"{later}: updated on {branch}\n" in err and "[5/5] " in err  # progress
+    assert f"{behind}: updated on {branch}" in err and "[4/4] " in err  # progress
 
-    assert fleet.main([str(behind), str(later), "--to", NEW]) == 0
+    assert fleet.main([str(behind), "--to", NEW]) == 0
     report = _table(capsys.readouterr().out)
-    assert report[str(behind)] == report[str(later)] == [NEW, "->", NEW, "up to date"]
+    assert report[str(behind)] == [NEW, "->", NEW, "up to date"]
 
 
 def _monorepo(template_repo, root: Path, names: list[str]) -> list[Path]:
@@ -457,13 +482,8 @@ def _monorepo(template_repo, root: Path, names: list[str]) -> list[Path]:
     projects = []
     for name in names:
         project = root / "services" / name
-        copier.run_copy(
-            str(template_repo),
-            str(project),
-            vcs_ref=OLDEST,
-            defaults=True,
-            unsafe=True,
-            quiet=True,
+        shutil.copytree(
+            generated(template_repo, OLDEST), project, ignore=shutil.ignore_patterns(".git")
         )
         projects.append(project)
     commit_all(root, "generate the services")
@@ -479,7 +499,7 @@ def test_a_fleet_with_conflicts_and_a_monorepo_commits_every_row_it_reports(
     conflicted = generate(template_repo, tmp_path / "conflicted", OLDEST)
     edit(conflicted / "src/churn_model/tasks/infer.py", ">= 0.5)", ">= 0.6)")
     commit_all(conflicted, "local platform patch")
-    services = _monorepo(template_repo, tmp_path / "monorepo", ["scoring", "churn", "fraud"])
+    services = _monorepo(template_repo, tmp_path / "monorepo", ["scoring", "churn"])
     edit(services[1] / "src/churn_model/tasks/infer.py", ">= 0.5)", ">= 0.7)")
     commit_all(services[1], "another local patch")
     everyone = [conflicted, *services]
@@ -494,10 +514,9 @@ def test_a_fleet_with_conflicts_and_a_monorepo_commits_every_row_it_reports(
     unseen = "; action needed (1): this project is in services/{} of its repository"
     assert report[str(services[1])][:3] == [OLDEST, "->", NEW]
     assert report[str(services[1])][3].startswith(conflict + unseen.format("churn/"))
-    for project in (services[0], services[2]):
-        assert report[str(project)][:3] == [OLDEST, "->", NEW]
-        outcome = f"updated on {branch}" + unseen.format(project.name + "/")
-        assert report[str(project)][3].startswith(outcome)
+    assert report[str(services[0])][:3] == [OLDEST, "->", NEW]
+    outcome = f"updated on {branch}" + unseen.format("scoring/")
+    assert report[str(services[0])][3].startswith(outcome)
     for repo in (conflicted, tmp_path / "monorepo"):
         # What git shows agrees with the table: every update committed on the branch,
         # main as it was, nothing staged or unmerged left behind.
@@ -505,7 +524,7 @@ def test_a_fleet_with_conflicts_and_a_monorepo_commits_every_row_it_reports(
         assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
         assert git(repo, "rev-parse", "main") == mains[repo]  # main as it was
     subjects = git(tmp_path / "monorepo", "log", "--format=%s", f"main..{branch}").splitlines()
-    assert len(subjects) == 3  # one commit per service
+    assert len(subjects) == 2  # one commit per service
     assert "<<<<<<< before updating" in (conflicted / "src/churn_model/tasks/infer.py").read_text()
 
     assert fleet.main([*map(str, everyone), "--to", NEW, "--jobs", "2"]) == 0
@@ -513,27 +532,12 @@ def test_a_fleet_with_conflicts_and_a_monorepo_commits_every_row_it_reports(
     assert {tuple(row) for row in report.values()} == {(NEW, "->", NEW, "up to date")}
 
 
-def test_what_the_owner_must_do_reaches_the_summary_the_body_and_the_fleet_row(
+def test_what_an_answer_change_asks_reaches_the_summary_and_the_body(
     template_repo, tmp_path, capfd
 ) -> None:
-    """A migration's "action needed" and an answer change's consequences belong to their
-    project: in its summary line, its pull-request body (or commit) and its fleet row;
-    the migrations' own lines go to the project's commit, not before the fleet table."""
-    hooked = generate(template_repo, tmp_path / "hooked", OLDEST)
-    edit(hooked / "conf/envs/prod.yml", 'webhook_url: ""', 'webhook_url: "https://hooks.invalid/x"')
-    commit_all(hooked, "alerts to our channel")
-
-    assert fleet.main([str(hooked), "--update", "--to", NEW]) == 0
-    out = capfd.readouterr().out
-    assert out.splitlines()[0].startswith("project ")  # the table, nothing before it
-    row = _table(out)[str(hooked)][3]
-    assert row.startswith(f"updated on template-update/{NEW}; action needed (1): ")
-    assert "conf/envs/prod.yml held a webhook URL (a secret)" in row
-    message = git(hooked, "log", "-1", "--format=%B")
-    assert "## Action needed\n\n- [ ] conf/envs/prod.yml held a webhook URL" in message
-    assert "## What the update printed" in message and "migration 0.2.0: " in message
-    assert "https://hooks.invalid" not in out + message
-
+    """An answer change's consequences belong to their project: in its summary line, its
+    pull-request body and $GITHUB_OUTPUT. (A migration's "action needed" in the fleet
+    row and the commit: test_fleet_reports_and_updates_what_is_behind.)"""
     switched = generate(template_repo, tmp_path / "switched", NEW)
     body, outputs = tmp_path / "body.md", tmp_path / "github-output"
     os.environ["GITHUB_OUTPUT"] = str(outputs)
@@ -869,170 +873,6 @@ def test_switching_monitoring_leaves_a_consistent_project(
         assert inference == ["validate", "infer", "monitor"][: 3 if monitoring else 2], env
         for workflow in workflows.values():  # no task calls an entry point that is gone
             assert {t["entry_point"] for t in workflow["tasks"]} <= set(scripts), env
-
-
-LOAD_CONFIG = (
-    "from churn_model.platform.config import load_config; config = load_config('local', 'conf');"
-)
-
-
-def python_in(project: Path, env: dict[str, str], code: str) -> subprocess.CompletedProcess:
-    """`code` run by the project's Python in the project, as a notebook cell would run."""
-    command = [sys.executable, "-c", code]
-    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
-
-
-def make(project: Path, env: dict[str, str], target: str) -> None:
-    """A target of the generated Makefile, as the data scientist types it."""
-    command = ["make", target, f"PY={sys.executable}"]
-    run = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
-    assert run.returncode == 0, f"make {target}:\n" + run.stdout[-3000:] + run.stderr[-3000:]
-
-
-def run_the_pipeline(project: Path, env: dict[str, str]) -> None:
-    """After a data scientist's change to their model: the whole local pipeline on it
-    (`make run`: ingest to monitor), on the updated platform.
-
-    Not the project's test suite: its platform tests run the toy model in place of the
-    project's (tests/conftest.py), its model tests (tests/model) test the example's data
-    generator, which none of these changes touch, and an updated platform is byte for
-    byte a fresh copy's (test_update_keeps_user_work_and_brings_the_platform), whose
-    whole suite test_generated_suite.py runs once."""
-    make(project, env, "run")
-
-
-def replace_build_model(project: Path, code: str) -> Path:
-    """The project's model/spec.py with `build_model` (its last definition) replaced."""
-    spec = project / "src" / "churn_model" / "model" / "spec.py"
-    text = spec.read_text()
-    spec.write_text(text[: text.index("def build_model")] + code)
-    return spec
-
-
-# A data scientist's first change, in the project's own file only: another estimator.
-# It runs together with the next one (a new feature), in one project.
-GRADIENT_BOOSTING = """def build_model(params: dict[str, Any] | None = None) -> Pipeline:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.preprocessing import OrdinalEncoder
-
-    encode = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
-    preprocess = ColumnTransformer(
-        [("categorical", encode, CATEGORICAL)], remainder="passthrough"
-    )
-    classifier = HistGradientBoostingClassifier(max_iter=50, random_state=0)
-    return Pipeline([("preprocess", preprocess), ("classifier", classifier)])
-"""
-
-
-# A data scientist's other first change: the source becomes a table of the team's, with
-# a new column that the model uses. Written with the project's own Spark, as a notebook
-# would.
-WRITE_SOURCE = """
-import sys
-from pyspark.sql import functions as F
-from churn_model.platform import sample_data
-from churn_model.platform.spark import get_spark
-from churn_model.platform.tables import ensure_schema, resolve
-
-spark, table = get_spark(), sys.argv[1]
-ensure_schema(spark, table)
-rows = sample_data.generate(spark, 3000, seed=5)
-rows = rows.withColumn("days_since_login", (F.rand(seed=1) * 90).cast("int"))
-rows.write.format("delta").mode("overwrite").saveAsTable(resolve(table))
-"""
-
-
-@pytest.mark.spark
-def test_another_estimator_and_a_new_feature_survive_the_update_and_run(
-    template_repo, tmp_path
-) -> None:
-    """Two first changes in one project (one pipeline run for both): another estimator,
-    and a new feature read from the team's own source table."""
-    project = generate(template_repo, tmp_path / "project", OLDEST)
-    spec = replace_build_model(project, GRADIENT_BOOSTING)
-    edit(spec, '{"C": 1.0, "max_iter": 500}', "{}")  # PARAMS: the new estimator's defaults
-    env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
-    local = project / "conf" / "envs" / "local.yml"
-    config = yaml.safe_load(local.read_text())
-    source = f"{config['catalog']}.{config['schema']}.customers"
-    subprocess.run([sys.executable, "-c", WRITE_SOURCE, source], cwd=project, env=env, check=True)
-    edit(local, "  type: sample   # sample | table | file", f"  type: table\n  table: {source}")
-    edit(spec, '"support_calls"]', '"support_calls", "days_since_login"]')
-    suite = project / "conf" / "expectations" / "features.yml"
-    edit(suite, "region, churn]", "region, churn, days_since_login]")
-    with suite.open("a") as out:
-        out.write(
-            "  - type: expect_column_values_to_be_between\n"
-            "    kwargs: {column: days_since_login, min_value: 0, max_value: 365}\n"
-        )
-    commit_all(project, "gradient boosting on our customers table, with days_since_login")
-
-    result = updater.update(project, NEW)
-
-    assert (result.status, result.conflicts) == ("updated", [])
-    assert "HistGradientBoostingClassifier" in spec.read_text()
-    assert "days_since_login" in spec.read_text() and source in local.read_text()
-    # `make run`: the whole local pipeline, scoring and monitoring included, on this model.
-    run_the_pipeline(project, env)
-    # The model was trained on, and scored with, the new feature.
-    show = (
-        "import mlflow; from churn_model.platform import tracking;"
-        f"{LOAD_CONFIG} tracking.configure(config);"
-        "m = mlflow.pyfunc.load_model(f'models:/{config.model_name}@champion');"
-        "print(m.metadata.get_input_schema().input_names())"
-    )
-    names = python_in(project, env, show)
-    assert "days_since_login" in names.stdout, names.stderr[-2000:]
-
-
-# The third first change: a regression model on a regression example (the sample's
-# monthly charges, from the other columns), in project-owned files only.
-REGRESSION = """def build_model(params: dict[str, Any] | None = None) -> Pipeline:
-    from sklearn.linear_model import Ridge
-
-    preprocess = ColumnTransformer(
-        [
-            ("numeric", StandardScaler(), NUMERIC),
-            ("categorical", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-        ]
-    )
-    return Pipeline([("preprocess", preprocess), ("regressor", Ridge(**PARAMS))])
-"""
-
-
-@pytest.mark.spark
-def test_a_regression_model_survives_the_update_and_runs_the_pipeline(
-    template_repo, tmp_path
-) -> None:
-    project = generate(template_repo, tmp_path / "project", OLDEST)
-    spec = replace_build_model(project, REGRESSION)
-    edit(spec, 'LABEL = "churn"', 'PROBLEM_TYPE = "regression"\nLABEL = "monthly_charges"')
-    edit(spec, '"monthly_charges", "total_charges", ', "")
-    edit(spec, '{"C": 1.0, "max_iter": 500}', '{"alpha": 1.0}')
-    init = spec.with_name("__init__.py")
-    edit(init, "PARAMS, build_model", "PARAMS, PROBLEM_TYPE, build_model")
-    local = project / "conf" / "envs" / "local.yml"
-    edit(local, "  metric: roc_auc ", "  metric: rmse  # was: ")
-    edit(local, "  floor: 0.7 ", "  floor: 1000.0  # rmse at most; was: ")
-    commit_all(project, "a regression model")
-
-    result = updater.update(project, NEW)
-
-    assert (result.status, result.conflicts) == ("updated", [])
-    assert "Ridge" in spec.read_text() and "metric: rmse" in local.read_text()
-    env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
-    run_the_pipeline(project, env)
-    # Trained, gated and scored as a regression: values, not class-1 probabilities.
-    show = (
-        f"{LOAD_CONFIG} from churn_model.platform.spark import get_spark;"
-        "from churn_model.platform.tables import resolve; spark = get_spark();"
-        "p = spark.read.table(resolve(config.env.tables.predictions));"
-        "e = spark.read.table(resolve(config.env.tables.evaluations)).first();"
-        "print(dict(p.dtypes)['prediction'], p.agg({'prediction': 'max'}).first()[0] > 1,"
-        " e['metric'], e['passed'])"
-    )
-    shown = python_in(project, env, show)
-    assert shown.stdout.split() == ["double", "True", "rmse", "True"], shown.stderr[-2000:]
 
 
 def test_inference_migration_appends_only_where_missing(tmp_path) -> None:

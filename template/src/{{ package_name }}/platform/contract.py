@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import inspect
 import logging
 import os
 import re
+import shutil
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -152,3 +155,29 @@ def merge(*groups: Iterable[str]) -> list[str]:
         for line in group:
             merged.setdefault(canonicalize_name(Requirement(line).name), line)
     return sorted(merged.values())
+
+
+def code_paths(model: ModuleType, staging: Path) -> list[str]:
+    """`code_paths` for the logged model: the project's `model/` package, under a copy of
+    the package's `__init__.py`, so that `<package>.model...` imports wherever the logged
+    model is loaded without this wheel (Model Serving, another workspace, a laptop).
+
+    A model that holds a function or class of `model/` (a FunctionTransformer calling a
+    helper in spec.py) is pickled by reference to it; without its code, loading fails
+    with "No module named ...". MLflow copies these folders into the model's `code/` and
+    puts that first on `sys.path` when it loads the model. Only `model/` goes: the
+    platform's code is not the model's, and conf/ stays out of the registry.
+    """
+    target = staging / PACKAGE
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(Path(model.__file__).parent, target / "model", ignore=skip)
+    package = sys.modules[PACKAGE].__file__
+    if package:
+        shutil.copyfile(package, target / "__init__.py")
+    return [str(target)]
+
+
+def takes(function: Callable, keyword: str) -> bool:
+    """Whether `function` accepts `keyword` (by name or through **options)."""
+    parameters = inspect.signature(function).parameters.values()
+    return any(p.name == keyword or p.kind is p.VAR_KEYWORD for p in parameters)

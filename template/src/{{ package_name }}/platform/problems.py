@@ -8,7 +8,8 @@ here, so they agree on what a score and a prediction are:
   probability of class 1, the prediction is 1 from `inference.threshold` on, and the
   gate's accuracy and f1 use that same threshold.
 - multiclass: class probabilities; the score is the predicted class's probability, the
-  prediction is that class (as text: classes can be numbers or names).
+  prediction is that class (as text: classes can be numbers or names), and infer keeps
+  every class's probability too (scoring.py: PROBABILITIES).
 - regression: the model returns the value (`predict`); score and prediction are it.
 
 Pure functions on numpy arrays: no Spark, no MLflow, so each rule is tested on its own.
@@ -32,6 +33,8 @@ class ProblemError(ValueError):
 class Outputs:
     score: np.ndarray  # float per row (monitored for drift)
     prediction: np.ndarray  # the decision per row
+    # multiclass: every class's probability per row, (rows, classes) in `classes` order
+    probabilities: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def _multiclass_outputs(output: object, classes: Sequence[str], threshold: float
             "classes: a multiclass model returns one probability per class (predict_proba)"
         )
     best = values.argmax(axis=1)
-    return Outputs(values.max(axis=1), np.asarray(classes, dtype=object)[best])
+    return Outputs(values.max(axis=1), np.asarray(classes, dtype=object)[best], values)
 
 
 def _regression_outputs(output: object, classes: Sequence[str], threshold: float) -> Outputs:

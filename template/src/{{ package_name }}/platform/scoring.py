@@ -26,10 +26,17 @@ import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-from .problems import PROBLEMS, Problem
+from .problems import MULTICLASS, PROBLEMS, Problem
 
 BATCH_ROWS = 100_000
 PREDICTION = "prediction"
+# multiclass: every class's probability, {class label: probability}, one map per row. A
+# map, not a column per class: class labels are data (numbers, names with spaces, a
+# thousand of them) rather than column names, and a new model version with another
+# set of classes writes the same table without a schema change. In SQL:
+# `class_probabilities['gold']`, or `explode(class_probabilities)` for one row per class.
+PROBABILITIES = "class_probabilities"
+PROBABILITIES_TYPE = (pa.map_(pa.string(), pa.float64()), T.MapType(T.StringType(), T.DoubleType()))
 # The logged model's metadata key for a multiclass model's classes, in output order.
 CLASSES_KEY = "classes"
 # A problem type's prediction type (problems.py) in Arrow, for the workers, and in Spark.
@@ -90,6 +97,12 @@ def model_classes(model: object) -> list[str]:
     return [str(name) for name in metadata.get(CLASSES_KEY, [])]
 
 
+def probability_maps(classes: Sequence[str], probabilities) -> pa.Array:
+    """One {class: probability} map per row, from a (rows, classes) array."""
+    rows = [list(zip(classes, map(float, row), strict=True)) for row in probabilities]
+    return pa.array(rows, type=PROBABILITIES_TYPE[0])
+
+
 def _scorer(
     archive: str,
     columns: tuple[str, list[str], str],
@@ -109,15 +122,16 @@ def _scorer(
         for table in chunks(batches, batch_rows):
             raw = model.predict(model_input(table.select(features).to_pandas(), model))
             outputs = rules.outputs(raw, classes, threshold)
-            result = pa.Table.from_arrays(
-                [
-                    table.column(id_column),
-                    pa.array(outputs.score, type=pa.float64()),
-                    pa.array(outputs.prediction, type=TYPES[rules.prediction_type][0]),
-                ],
-                names=[id_column, output, PREDICTION],
-            )
-            yield from result.to_batches()
+            arrays = [
+                table.column(id_column),
+                pa.array(outputs.score, type=pa.float64()),
+                pa.array(outputs.prediction, type=TYPES[rules.prediction_type][0]),
+            ]
+            names = [id_column, output, PREDICTION]
+            if rules.name == MULTICLASS:  # every class's probability, as a map
+                arrays.append(probability_maps(classes, outputs.probabilities))
+                names.append(PROBABILITIES)
+            yield from pa.Table.from_arrays(arrays, names=names).to_batches()
 
     return predict
 
@@ -132,7 +146,8 @@ def score(
     threshold: float,
     batch_rows: int = BATCH_ROWS,
 ) -> DataFrame:
-    """`id_column`, the model's score as `output` and its `prediction`, for every row.
+    """`id_column`, the model's score as `output` and its `prediction`, for every row; for
+    a multiclass model also every class's probability (PROBABILITIES).
 
     What score and prediction are follows `problem`; `threshold` is the binary decision's
     (no defaults: the caller passes the model's type and the configured threshold).
@@ -152,6 +167,11 @@ def score(
             T.StructField(output, T.DoubleType()),
             T.StructField(PREDICTION, TYPES[problem.prediction_type][1]),
         ]
+        + (
+            [T.StructField(PROBABILITIES, PROBABILITIES_TYPE[1])]
+            if problem.name == MULTICLASS
+            else []
+        )
     )
     scorer = _scorer(archive, (id_column, columns, output), problem.name, threshold, batch_rows)
     return df.select(id_column, *columns).mapInArrow(scorer, schema)

@@ -45,7 +45,7 @@ def log_model(estimator: object, *, predict_fn: str, **options: Any) -> ModelInf
 
     `model/` may define its own `log_model` with this signature (another flavour, a
     wrapper); train calls it with the keyword arguments every `mlflow.<flavour>.log_model`
-    takes (name, signature, input_example, pip_requirements, metadata), and with
+    takes (name, signature, input_example, pip_requirements, metadata, code_paths), and with
     `predict_fn`, the method the model's pyfunc `predict` must call for its problem type.
 
     Where MLflow saves with skops (newer MLflow, off Databricks), the estimator's own types

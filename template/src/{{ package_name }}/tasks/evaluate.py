@@ -9,7 +9,9 @@ retrain on unchanged data is green and a red run means something is wrong. A can
 below the floor fails the task (the model or its data is broken), and so does any
 error. A champion that takes other inputs or is of another problem type (the example's,
 after you brought your own model) is not comparable: the floor alone decides, and the
-reason says so. Every comparison is logged to MLflow and appended to the evaluations Delta table.
+reason says so. Every comparison is logged to MLflow and appended to the evaluations Delta
+table, and the evaluate run keeps the candidate's diagnostics on the holdout (every metric,
+per class and confusion matrix or residuals, feature importance: platform/diagnostics.py).
 
 The metric is the configured one among those the model's problem type supports
 (platform/problems.py); both models are scored through their pyfunc `predict`, as infer
@@ -18,6 +20,8 @@ scores them, and a binary model's accuracy and f1 use infer's own threshold.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +29,7 @@ import mlflow
 import pandas as pd
 
 from .. import model
-from ..platform import contract, problems, tracking
+from ..platform import contract, diagnostics, problems, tracking
 from ..platform.config import Evaluation
 from ..platform.gate import require_passed
 from ..platform.runner import TaskContext, TaskFailed
@@ -36,6 +40,7 @@ from ..platform.tables import append_rows, current_version, is_holdout, read_ver
 BETTER = "better"  # the candidate becomes challenger, then champion
 NOT_BETTER = "not better"  # the champion stays; the run succeeds
 BELOW_FLOOR = "below the floor"  # the task fails
+log = logging.getLogger(__name__)
 
 
 def decide(
@@ -98,12 +103,70 @@ def declared(uri: str) -> tuple[list[str] | None, str | None]:
     return columns, (info.metadata or {}).get("problem_type")
 
 
-def outputs(uri: str, features: pd.DataFrame, problem: problems.Problem, threshold: float):
-    """The model's score and prediction on `features`, as infer computes them."""
+def scorer(
+    uri: str, problem: problems.Problem, threshold: float
+) -> Callable[[pd.DataFrame], problems.Outputs]:
+    """The model at `uri`, loaded once: its score and prediction on some features, as
+    infer computes them."""
     loaded = mlflow.pyfunc.load_model(uri)
-    with contract.model_code(f"predict on the holdout rows, {uri}"):
-        scored = loaded.predict(model_input(features, loaded))
-    return problem.outputs(scored, model_classes(loaded), threshold)
+    classes = model_classes(loaded)
+
+    def outputs(features: pd.DataFrame) -> problems.Outputs:
+        with contract.model_code(f"predict on the holdout rows, {uri}"):
+            scored = loaded.predict(model_input(features, loaded))
+        return problem.outputs(scored, classes, threshold)
+
+    return outputs
+
+
+def log_diagnostics(
+    outputs: Callable[[pd.DataFrame], problems.Outputs],
+    features: pd.DataFrame,
+    label: Any,
+    problem: problems.Problem,
+    metric: problems.Metric,
+) -> list[str]:
+    """The candidate on the holdout, as a data scientist looks at it (platform/
+    diagnostics.py), logged to the active run under `diagnostics/`; the names logged.
+
+    Never fails the task: the verdict is already taken; what cannot be computed (a
+    metric undefined on these rows) is named in the log instead."""
+    folder = "diagnostics"
+    logged = []
+    try:
+        scored = outputs(features)
+        metrics = {}
+        for name, each in problem.metrics.items():
+            try:
+                metrics[name] = problems.evaluate(each, label, scored)
+            except ValueError as error:  # e.g. roc_auc with one class in the holdout
+                log.warning("evaluate: holdout %s not computed: %s", name, error)
+        mlflow.log_metrics({f"holdout_{name}": value for name, value in metrics.items()})
+        mlflow.log_dict(metrics, f"{folder}/holdout_metrics.json")
+        logged.append("holdout_metrics.json")
+        if problem.name == problems.REGRESSION:
+            sample, summary = diagnostics.residuals(label, scored.prediction)
+            mlflow.log_text(sample.to_csv(index=False), f"{folder}/residuals.csv")
+            mlflow.log_dict(summary, f"{folder}/residuals_summary.json")
+            logged += ["residuals.csv", "residuals_summary.json"]
+        else:
+            per_class = diagnostics.per_class(label, scored.prediction)
+            mlflow.log_text(per_class.to_csv(index=False), f"{folder}/per_class.csv")
+            matrix = diagnostics.confusion(label, scored.prediction)
+            mlflow.log_text(matrix.to_csv(), f"{folder}/confusion_matrix.csv")
+            logged += ["per_class.csv", "confusion_matrix.csv"]
+        ranked = diagnostics.importance(outputs, features, label, metric)
+        mlflow.log_text(ranked.to_csv(index=False), f"{folder}/feature_importance.csv")
+        logged.append("feature_importance.csv")
+    except Exception as error:  # the verdict stands; the log says what is missing and why
+        first = (str(error).strip().splitlines() or [""])[0]
+        log.warning(
+            "evaluate: diagnostics stopped after %s: %s: %s",
+            ", ".join(logged) or "none",
+            type(error).__name__,
+            first,
+        )
+    return logged
 
 
 def run(context: TaskContext) -> dict[str, Any]:
@@ -131,19 +194,24 @@ def run(context: TaskContext) -> dict[str, Any]:
     )
     features, label = holdout[model.FEATURES], holdout[model.LABEL].to_numpy()
 
-    def measure(uri: str) -> float:
+    def measure(uri: str, outputs: Callable[[pd.DataFrame], problems.Outputs]) -> float:
         try:
-            return problems.evaluate(metric, label, outputs(uri, features, problem, threshold))
+            return problems.evaluate(metric, label, outputs(features))
         except problems.ProblemError as error:  # e.g. a champion of another problem type
             where = f"{uri} (PROBLEM_TYPE '{problem.name}' in {contract.MODEL_DIR})"
             raise TaskFailed(f"{where}: {error}") from None
 
-    candidate_score = measure(candidate.source)
+    candidate_outputs = scorer(candidate.source, problem, threshold)
+    candidate_score = measure(candidate.source, candidate_outputs)
     champion_uri = f"models:/{name}@{tracking.CHAMPION}"
     apart = (
         incomparable(*declared(champion_uri), model.FEATURES, problem.name) if champion else None
     )
-    champion_score = measure(champion_uri) if champion and not apart else None
+    champion_score = (
+        measure(champion_uri, scorer(champion_uri, problem, threshold))
+        if champion and not apart
+        else None
+    )
     verdict, reason = decide(rule, metric, candidate_score, champion_score)
     if apart:
         if verdict == BETTER:
@@ -155,11 +223,12 @@ def run(context: TaskContext) -> dict[str, Any]:
         )
     passed = verdict == BETTER
 
-    with mlflow.start_run(run_name="evaluate"):
+    with mlflow.start_run(run_name="evaluate") as active:
         mlflow.set_tags({"candidate_version": candidate.version, "passed": str(passed)})
         mlflow.log_metric(f"candidate_{rule.metric}", candidate_score)
         if champion_score is not None:
             mlflow.log_metric(f"champion_{rule.metric}", champion_score)
+        logged = log_diagnostics(candidate_outputs, features, label, problem, metric)
     record = {
         "evaluated_at": datetime.now(UTC).replace(tzinfo=None),
         "model_name": name,
@@ -182,9 +251,16 @@ def run(context: TaskContext) -> dict[str, Any]:
         "passed boolean, reason string"
     )
     append_rows(context.spark, [record], schema, config.env.tables.evaluations)
+    # Where the data scientist finds the diagnostics: the evaluate run's artifacts.
+    diagnosed = {"run_id": active.info.run_id, "diagnostics": logged}
     if verdict == BELOW_FLOOR:
         raise TaskFailed(f"candidate version {candidate.version} rejected: {reason}")
     if verdict == NOT_BETTER:
-        return {"challenger": None, "champion_kept": champion.version, "reason": reason}
+        return {
+            "challenger": None,
+            "champion_kept": champion.version,
+            "reason": reason,
+            **diagnosed,
+        }
     client.set_registered_model_alias(name, tracking.CHALLENGER, candidate.version)
-    return {"challenger": candidate.version, "reason": reason}
+    return {"challenger": candidate.version, "reason": reason, **diagnosed}

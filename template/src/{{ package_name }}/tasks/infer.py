@@ -17,7 +17,7 @@ from .. import model
 from ..platform import contract, tracking
 from ..platform.gate import require_passed
 from ..platform.runner import TaskContext, TaskFailed
-from ..platform.scoring import PREDICTION, score
+from ..platform.scoring import PREDICTION, PROBABILITIES, score
 from ..platform.tables import batch_id, current_version, ensure_schema, read_version, resolve
 
 
@@ -45,10 +45,13 @@ def run(context: TaskContext) -> dict[str, Any]:
     problem, _ = contract.problem_and_metric(model, context.config)
     threshold = config.env.inference.threshold
     scored = score(df, uri, model.ID_COLUMN, model.FEATURES, model.SCORE_COLUMN, problem, threshold)
+    # multiclass: also every class's probability (scoring.PROBABILITIES)
+    probabilities = [PROBABILITIES] if PROBABILITIES in scored.columns else []
     predictions = scored.select(
         model.ID_COLUMN,
         model.SCORE_COLUMN,
         PREDICTION,
+        *probabilities,
         F.lit(name).alias("model_name"),
         F.lit(int(champion.version)).alias("model_version"),
         F.lit(tracking.CHAMPION).alias("model_alias"),

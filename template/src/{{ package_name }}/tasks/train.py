@@ -8,11 +8,14 @@ rows' profile, which monitor compares batches with.
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import mlflow
 import pandas as pd
 from mlflow.models import infer_signature
+from mlflow.models.model import ModelInfo
 from pyspark.sql import DataFrame
 
 from .. import __version__, model
@@ -52,6 +55,45 @@ def check_logged(
         problem.outputs(loaded.predict(example), classes, threshold)
     except problems.ProblemError as error:
         raise TaskFailed(f"{where}: the logged model's predict: {error}") from None
+
+
+def log_fitted(
+    estimator: object,
+    example: pd.DataFrame,
+    predict: Any,
+    problem: problems.Problem,
+    requirements: list[str],
+    classes: list,
+) -> ModelInfo:
+    """Log the fitted model to the active run: signature, example, pinned requirements,
+    metadata, and the project's `model/` code, so that it loads where this package is not
+    installed (contract.code_paths). The project's own `model.log_model` is called the
+    same way; it gets `code_paths` where it accepts it."""
+    # The project's own logging (model/log_model), or MLflow's scikit-learn flavour.
+    log_model = getattr(model, "log_model", None) or tracking.log_model
+    with tempfile.TemporaryDirectory() as staging:
+        options: dict[str, Any] = {}
+        if contract.takes(log_model, "code_paths"):
+            options["code_paths"] = contract.code_paths(model, Path(staging))
+        else:
+            log.warning(
+                "train: %slog_model takes no code_paths: the logged model carries no code "
+                "of model/ and loads only where this package is installed",
+                contract.MODEL_DIR,
+            )
+        with contract.model_code("log_model"):
+            return log_model(
+                estimator,
+                predict_fn=problem.predict_fn,
+                name="model",
+                signature=infer_signature(example, predict(example)),
+                input_example=example,
+                pip_requirements=contract.merge(
+                    requirements, tracking.model_requirements(estimator)
+                ),
+                metadata={"problem_type": problem.name, CLASSES_KEY: classes},
+                **options,
+            )
 
 
 def reference_profile(
@@ -127,20 +169,7 @@ def run(context: TaskContext) -> dict[str, Any]:
         mlflow.log_metric(f"train_{rule}", problems.evaluate(metric, label, outputs))
         mlflow.log_dict(reference_profile(context, train, outputs), profiles.ARTIFACT)
         example = signature_example(features)
-        # The project's own logging (model/log_model), or MLflow's scikit-learn flavour.
-        log_model = getattr(model, "log_model", None) or tracking.log_model
-        with contract.model_code("log_model"):
-            info = log_model(
-                estimator,
-                predict_fn=problem.predict_fn,
-                name="model",
-                signature=infer_signature(example, predict(example)),
-                input_example=example,
-                pip_requirements=contract.merge(
-                    requirements, tracking.model_requirements(estimator)
-                ),
-                metadata={"problem_type": problem.name, CLASSES_KEY: classes},
-            )
+        info = log_fitted(estimator, example, predict, problem, requirements, classes)
         check_logged(info.model_uri, example, problem, classes, config.env.inference.threshold)
     version = tracking.register(info.model_uri, config.model_name)
     for key, value in lineage.items():
