@@ -132,12 +132,15 @@ def _set_env(values: dict[str, str | None]) -> None:
 
 # xdist hands out whole files (`--dist loadfile`: each file's session and module fixtures,
 # such as the stand-in's project, are built by one worker, once), in this order
-# (`--no-loadscope-reorder`). Each worker starts with two files: one of the two longest,
-# then a short one, which waits behind it; then the Spark tests, then the static tier.
+# (`--no-loadscope-reorder`). Each worker starts with two files: the stand-in (about 6
+# min) with a short one, and the generated suite (about 14 min) with the own-data
+# pipelines (about 4 min), which wait behind them; then the other Spark tests go to the
+# stand-in's worker as it frees, then the static tier to both.
 FIRST_FILES = (
     "test_runtime_standin.py",
     "test_generated_suite.py",
     "test_tiers.py",
+    "test_own_data.py",  # behind the generated suite: the stand-in's worker has the rest
     "test_answers.py",
 )
 

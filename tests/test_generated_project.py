@@ -175,7 +175,7 @@ def test_the_example_generator_goes_with_its_tests(default_project: Path) -> Non
     tests/model/test_sample_data.py: then nothing imports it (platform tests use the
     toy's generator; ingest imports the example only for `source.type: sample`). Before,
     the model test's import broke `make test`. The suite without both files runs in
-    test_own_data.py (`make test-unit`, then the pipeline)."""
+    test_own_data.py (it collects, then the pipeline runs)."""
     how_to = (default_project / "docs" / "how-to.md").read_text()
     deleted = ["src/churn_model/model/sample_data.py", "tests/model/test_sample_data.py"]
     for name in deleted:

@@ -303,7 +303,9 @@ def default_conf_dir() -> Path:
     return Path(str(packaged))
 
 
-def _read_yaml(path: Path) -> dict:
+def read_yaml(path: Path) -> dict:
+    """A YAML mapping from `path`; a missing file, a syntax error (with the line to fix)
+    or another top level is one ConfigError naming the file."""
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
     try:
@@ -415,11 +417,11 @@ def load_config(
         parse_overrides(os.environ.get(OVERRIDES_VARIABLE, ""), OVERRIDES_VARIABLE),
     )
     project_file = conf / "project.yml"
-    project = _parse(ProjectConfig, [(str(project_file), _read_yaml(project_file))])
+    project = _parse(ProjectConfig, [(str(project_file), read_yaml(project_file))])
     env_file = conf / "envs" / f"{env}.yml"
-    layers = [(str(env_file), _read_yaml(env_file))]
+    layers = [(str(env_file), read_yaml(env_file))]
     if (conf / BASE_FILE).is_file():
-        layers.insert(0, (str(conf / BASE_FILE), _read_yaml(conf / BASE_FILE)))
+        layers.insert(0, (str(conf / BASE_FILE), read_yaml(conf / BASE_FILE)))
     if changes:
         layers.append((f"{env_file} (with overrides)", changes))
     env_config = _parse(EnvConfig, layers, default=str(env_file))

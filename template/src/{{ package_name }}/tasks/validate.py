@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
-import yaml
 from great_expectations import expectations as gxe
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
-from ..platform.config import ConfigError
+from ..platform.config import ConfigError, read_yaml
 from ..platform.runner import TaskContext, TaskFailed
 from ..platform.tables import append_rows, current_version, read_version
 
@@ -49,9 +48,7 @@ def _class_name(expectation_type: str) -> str:
 def load_suite(path: Path) -> gx.ExpectationSuite:
     """Build a GX suite from its YAML declaration; errors name the file and entry."""
     gx.get_context(mode="ephemeral")  # GX objects need an active context
-    if not path.is_file():
-        raise ConfigError(f"{path}: file not found")
-    spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    spec = read_yaml(path)  # a syntax error names the file and the line to fix
     suite = gx.ExpectationSuite(name=spec.get("name", path.stem))
     entries = spec.get("expectations")
     if not isinstance(entries, list) or not entries:
