@@ -132,15 +132,15 @@ def _set_env(values: dict[str, str | None]) -> None:
 
 # xdist hands out whole files (`--dist loadfile`: each file's session and module fixtures,
 # such as the stand-in's project, are built by one worker, once), in this order
-# (`--no-loadscope-reorder`). Each worker starts with two files: the stand-in (about 6
-# min) with a short one, and the generated suite (about 14 min) with the own-data
-# pipelines (about 4 min), which wait behind them; then the other Spark tests go to the
-# stand-in's worker as it frees, then the static tier to both.
+# (`--no-loadscope-reorder`). Each worker starts with two files: the stand-in (about 4
+# min) and the generated suite (about 16 min), each with a short one behind it; the
+# other Spark files (the own-data pipelines, `make run`, the lifecycle benchmark: about
+# 10 min together) then go to the stand-in's worker as it frees, then the static tier to
+# both. (The own-data file behind the generated suite made that worker's share 21 min.)
 FIRST_FILES = (
     "test_runtime_standin.py",
     "test_generated_suite.py",
     "test_tiers.py",
-    "test_own_data.py",  # behind the generated suite: the stand-in's worker has the rest
     "test_answers.py",
 )
 
