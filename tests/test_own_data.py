@@ -227,6 +227,8 @@ def test_own_data_and_models_from_a_fresh_copy(tmp_path: Path) -> None:
         "print(json.dumps(mlflow.artifacts.download_artifacts("
         "f'models:/{config.model_name}@champion', dst_path='" + str(tmp_path / "champion") + "')))",
     )
+    # A caller sends integer features as doubles, as the logged signature says (train logs
+    # them so, so that a missing value can be scored).
     rows = visits(20, seed=11).drop(columns=["path", "patient_id"])
     predicted = load_where_the_project_is_not(
         Path(champion), rows.astype({"age": float, "visits": float}), tmp_path

@@ -53,7 +53,7 @@ def test_a_test_that_starts_a_jvm_without_the_marker_fails(tmp_path: Path) -> No
     (real / "bin" / "java").write_text(REAL_JAVA)
     (real / "bin" / "java").chmod(0o755)
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"},  # this run's own
         "PATH": f"{real / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin",
         "JAVA_HOME": str(real),
     }
