@@ -53,6 +53,13 @@ def matrix_id(answers: dict) -> str:
     return f"{answers['cloud']}-{answers['ci_auth']}-{monitoring}"
 
 
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in `path` with `new`; `old` must be there."""
+    text = path.read_text()
+    assert old in text, f"{path} lacks {old!r}"
+    path.write_text(text.replace(old, new, 1))
+
+
 def render(dst: Path, **data) -> Path:
     """Copy the template (working tree included) with defaults for unanswered questions."""
     copier.run_copy(

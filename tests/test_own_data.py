@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, render
+from conftest import ROOT, edit, render
 
 pytestmark = pytest.mark.spark
 
@@ -102,12 +102,6 @@ def visits(rows: int, seed: int) -> pd.DataFrame:
             "path": path,
         }
     )
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{path} lacks {old!r}"
-    path.write_text(text.replace(old, new, 1))
 
 
 def make(project: Path, env: dict[str, str], *args: str) -> str:

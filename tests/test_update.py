@@ -21,7 +21,7 @@ from pathlib import Path
 import copier
 import pytest
 import yaml
-from conftest import PROD_SP, ROOT, STAGING_SP
+from conftest import PROD_SP, ROOT, STAGING_SP, edit
 
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "migrations")]
 import add_failure_notifications  # noqa: E402
@@ -84,12 +84,6 @@ def generate(template: Path, dst: Path, ref: str, **answers) -> Path:
 def commit_all(project: Path, message: str) -> None:
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", message)
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{path} lacks {old!r}"
-    path.write_text(text.replace(old, new, 1))
 
 
 def settings(path: Path) -> dict:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .problems import Metric, Outputs, evaluate
+from .problems import Metric, Outputs, as_text, evaluate
 
 # Classes shown one by one in the confusion matrix; the rest are one row and column.
 TOP_CLASSES = 30
@@ -35,10 +35,6 @@ OTHER = "(other)"
 # figures, bounded so that evaluate's time does not grow with the holdout.
 SAMPLE_ROWS = 2_000
 REPEATS = 3
-
-
-def as_text(values: np.ndarray) -> np.ndarray:
-    return np.asarray([str(value) for value in values], dtype=object)
 
 
 def per_class(label: np.ndarray, prediction: np.ndarray) -> pd.DataFrame:

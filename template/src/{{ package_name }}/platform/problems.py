@@ -142,7 +142,8 @@ def _regression_label(label: np.ndarray) -> None:
         raise ProblemError("has one value in every row: there is nothing to learn")
 
 
-def _as_text(values: np.ndarray) -> np.ndarray:
+def as_text(values: np.ndarray) -> np.ndarray:
+    """Class labels as text (labels may be numbers or names): how classes compare."""
     return np.asarray([str(value) for value in values], dtype=object)
 
 
@@ -154,7 +155,7 @@ def _sklearn_metric(function: str, on: str, **options: object) -> Callable:
 
         values = getattr(outputs, on)
         if values.dtype == object:  # class names: compare as text
-            label = _as_text(label)
+            label = as_text(label)
         return getattr(metrics, function)(label, values, **options)
 
     return compute
