@@ -210,8 +210,11 @@ def test_own_data_and_models_from_a_fresh_copy(tmp_path: Path) -> None:
         project,
         env,
         "d = get_spark().read.table(resolve(config.env.tables.drift_metrics)).toPandas();"
-        "print(json.dumps(sorted(d[d['drifted']]['feature'].unique().tolist())))",
+        "print(json.dumps([sorted(d['feature'].unique().tolist()),"
+        " sorted(d[d['drifted']]['feature'].unique().tolist())]))",
     )
+    monitored, drifted = drifted
+    assert "diagnosis_code" in monitored, monitored  # judged, not left out
     assert "diagnosis_code" not in drifted, drifted
     # The champion loads and scores where the project is not installed.
     champion = show(
