@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -50,9 +51,9 @@ def deploy_vars(project: Path, *flags: str, **env: str) -> subprocess.CompletedP
     return run(command, project, **{"MLOPS_DEV_OWNER": DEV_OWNER, **env})
 
 
-def dbx_read(project: Path) -> dict[str, dict]:
+def dbx_read(project: Path, **env: str) -> dict[str, dict]:
     """conf/deployment.yml as dbx sees it: {env: {workflow name: summary}}."""
-    result = run([tool(DBX_PYTHON), "scripts/check_deployment.py"], project)
+    result = run([tool(DBX_PYTHON), "scripts/check_deployment.py"], project, **env)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     documents = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     return {d["environment"]: {w["name"]: w for w in d["workflows"]} for d in documents}
@@ -225,6 +226,27 @@ def test_adding_a_task_is_a_module_and_one_registry_line(tmp_path: Path) -> None
     assert "report: done" in local.stderr and "features" in local.stderr
 
 
+def test_ci_writes_the_variables_without_the_dev_owner_and_dbx_fills_it_in(
+    default_project: Path, tmp_path: Path
+) -> None:
+    """CI's build job (no credentials, no GitHub environment) writes dbx's variables
+    without dev's owner; dbx fills it in from MLOPS_DEV_OWNER when the deploy job deploys,
+    as the environment's service principal. Before, the deploy job (with its OIDC token)
+    ran the project's code to write them."""
+    project = shutil.copytree(default_project, tmp_path / "p", symlinks=True)
+    written = deploy_vars(project, "--env", "dev", "--dev-owner-at-deploy", MLOPS_DEV_OWNER="")
+    assert written.returncode == 0, written.stderr
+    owner = yaml.safe_load((project / ".dbx" / "vars.yml").read_text())["envs"]["dev"]["owner"]
+    assert owner == {"field": "service_principal_name", "id": ""}
+    deployer = "5f0c3a5e-0000-4000-8000-00000000dev0"
+    for workflow in dbx_read(project, MLOPS_DEV_OWNER=deployer)["dev"].values():
+        assert workflow["owners"] == [deployer] and workflow["run_as"] is None, workflow
+    # A developer's own deploy still names its owner when it writes the variables.
+    assert deploy_vars(project, "--env", "dev", "--dev-owner-at-deploy").returncode == 0
+    for workflow in dbx_read(project, MLOPS_DEV_OWNER="")["dev"].values():
+        assert workflow["owners"] == [DEV_OWNER], workflow
+
+
 def test_deploy_vars_fail_in_one_line_naming_what_is_missing(tmp_path: Path) -> None:
     project = render(tmp_path / "p")  # no service principals yet
     result = deploy_vars(project)
@@ -335,9 +357,28 @@ def test_triggers_chains_environments_and_permissions(matrix_project) -> None:
     # The build runs the project's build code: no environment, no token, no Databricks.
     assert "environment" not in build and build["permissions"] == {"contents": "read"}
     assert not [k for k in build.get("env", {}) if k.startswith("DATABRICKS")]
-    assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in build["steps"])
+    # It alone runs the project's code: it writes dbx's variables (dev's owner is filled
+    # in at deploy) and hands them on with the wheel, dot directory included.
+    (write,) = [s for s in build["steps"] if "make deploy-vars" in s.get("run", "")]
+    assert "--dev-owner-at-deploy" in write["run"]
+    (upload,) = [s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-")]
+    assert upload["with"]["include-hidden-files"] is True
+    assert set(upload["with"]["path"].split()) == {
+        "dist/*.whl",
+        ".dbx/vars.yml",
+        ".dbx/project.json",
+    }
     deploy = flows["_deploy.yml"]["jobs"]["deploy"]
     assert deploy["needs"] == "build"
+    # The job that holds the OIDC token (and an oauth-m2m secret's steps) runs dbx and
+    # scripts/ only: no project code, no install of the project's wheel.
+    for step in deploy["steps"]:
+        assert "deploy-vars" not in step.get("run", ""), step["name"]
+        assert "pip install" not in step.get("run", ""), step["name"]
+    (download,) = [s for s in deploy["steps"] if s.get("uses", "").startswith("actions/download-")]
+    assert download["with"] == {"name": upload["with"]["name"], "path": "."}
+    (dbx,) = [s for s in deploy["steps"] if s.get("name") == "Deploy"]
+    assert dbx["env"] == {"MLOPS_DEV_OWNER": "${{ vars.DATABRICKS_CLIENT_ID }}"}
     assert any(s.get("uses", "").startswith("actions/download-artifact@") for s in deploy["steps"])
     assert not [s for s in deploy["steps"] if "pip wheel" in s.get("run", "")]
     # Deploys to one environment queue across pull requests and releases (none dropped:

@@ -7,7 +7,10 @@ owners, schedules, notifications and where each environment installs the wheel f
 It also writes dbx's .dbx/project.json, whose artifact location is the same Unity
 Catalog volume, so that nothing of the project lands on the DBFS root (libraries there
 are not installed from Runtime 15 on). Staging and prod jobs are owned by and run as the
-environment's service principal; dev jobs by whoever deploys (MLOPS_DEV_OWNER).
+environment's service principal; dev jobs by whoever deploys (MLOPS_DEV_OWNER). CI writes
+the file in its build job, which holds no credentials and no GitHub environment's
+settings: with `--dev-owner-at-deploy`, dev's owner is the service principal whose
+application id dbx reads from MLOPS_DEV_OWNER when the deploy job deploys.
 """
 
 from __future__ import annotations
@@ -93,8 +96,11 @@ def principal(identity: str) -> dict[str, str]:
     return {"field": field, "id": identity}
 
 
-def owner(config: Config, dev_owner: str | None) -> dict[str, str]:
+def owner(config: Config, dev_owner: str | None, at_deploy: bool = False) -> dict[str, str]:
     if config.env_name == "dev":
+        if at_deploy and not dev_owner:
+            # conf/deployment.yml fills the id in from MLOPS_DEV_OWNER as dbx renders it.
+            return {"field": "service_principal_name", "id": ""}
         if not dev_owner:
             raise ConfigError(
                 f"{DEV_OWNER_VARIABLE}: dev jobs need an owner: your user name (e-mail) or the "
@@ -187,14 +193,14 @@ def isolated(config: Config, jobs: list[dict[str, Any]], run: str) -> dict[str, 
 
 
 def environment(
-    config: Config, dev_owner: str | None, wheel: str, isolate: str = ""
+    config: Config, dev_owner: str | None, wheel: str, isolate: str = "", at_deploy: bool = False
 ) -> dict[str, Any]:
     env = config.env
     if env.cluster is None or env.workspace_host is None:
         raise ConfigError(
             f"{config.env_file}: cluster and workspace_host are required for a deployed environment"
         )
-    identity = owner(config, dev_owner)
+    identity = owner(config, dev_owner, at_deploy)
     jobs = workflows(config)
     own = isolated(config, jobs, isolate) if isolate else {"workflows": jobs}
     return {
@@ -224,6 +230,7 @@ def deployment_vars(
     environments: tuple[str, ...] = DEPLOYED_ENVIRONMENTS,
     wheel: str = "",
     isolate: str = "",
+    dev_owner_at_deploy: bool = False,
 ) -> dict[str, Any]:
     if not wheel.endswith(".whl"):
         given = f"'{wheel}' is not a wheel file" if wheel else "no wheel given and none in dist/"
@@ -240,7 +247,8 @@ def deployment_vars(
         },
         "template_version": template_version(conf),
         "envs": {
-            name: environment(config, dev_owner, wheel, isolate) for name, config in configs.items()
+            name: environment(config, dev_owner, wheel, isolate, dev_owner_at_deploy)
+            for name, config in configs.items()
         },
     }
 
@@ -262,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
         help=f"a pull request's own e2e job only (with --env {ISOLATED_ENVIRONMENT}), e.g. pr-42",
     )
     parser.add_argument(
+        "--dev-owner-at-deploy",
+        action="store_true",
+        help=f"dev's owner is the service principal in {DEV_OWNER_VARIABLE} when dbx deploys "
+        "(CI's credential-free build job writes the variables)",
+    )
+    parser.add_argument(
         "--skip-unowned",
         action="store_true",
         help="leave out staging/prod while their service principal is not filled in",
@@ -278,7 +292,12 @@ def main(argv: list[str] | None = None) -> int:
     wheel = args.wheel or newest_wheel(Path("dist"))
     try:
         data = deployment_vars(
-            args.conf_dir, os.environ.get(DEV_OWNER_VARIABLE), environments, wheel, args.isolate
+            args.conf_dir,
+            os.environ.get(DEV_OWNER_VARIABLE),
+            environments,
+            wheel,
+            args.isolate,
+            args.dev_owner_at_deploy,
         )
         project = dbx_project(load_configs(args.conf_dir, environments))
     except ConfigError as error:
