@@ -55,10 +55,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIMES = ROOT / "runtimes"
 DBX_PYTHON = ROOT / ".venv-dbx" / "bin" / "python"
-# Not the runtime's: test tools for the generated suite, and what the local MLflow
-# registry that stands in for Unity Catalog needs (MLflow 3.0's SQL store predates
-# SQLAlchemy 2.1).
-TEST_TOOLS = ["pytest>=8,<10", "sqlalchemy>=2,<2.1"]
+# Not the runtime's: what the local MLflow registry that stands in for Unity Catalog
+# needs (MLflow 3.0's SQL store predates SQLAlchemy 2.1).
+TEST_TOOLS = ["sqlalchemy>=2,<2.1"]
 RESULT_MARK = "STANDIN-RESULT "
 
 # Defined in both scripts below, which run inside the runtime environment: call an entry
@@ -241,23 +240,17 @@ def _run(command: list, what: str, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
-# Each runtime has two environments of its own kind: the cluster's (the stand-in installs
-# the project's wheel into it and runs its tasks) and the one the generated suite runs in,
-# so that both can run at once (tests/test_generated_suite.py).
-CLUSTER, SUITE = "", "-suite"
-
-
 def installer() -> str | None:
     """uv, as `make setup` installs it (UV), or on PATH; None: pip."""
     uv = os.environ.get("UV") or shutil.which("uv")
     return uv if uv and Path(uv).is_file() else None
 
 
-def runtime_env(spec: dict, role: str = CLUSTER, base: Path = ROOT / ".venv-runtime") -> Path:
+def runtime_env(spec: dict, base: Path = ROOT / ".venv-runtime") -> Path:
     """The runtime's Python with its preinstalled libraries; rebuilt when the file changes."""
     stamp_text = spec["file"].read_text() + "\n".join(TEST_TOOLS)
     digest = hashlib.sha256(stamp_text.encode()).hexdigest()[:16]
-    env = base / (str(spec["name"]).replace(" ", "-") + role)
+    env = base / str(spec["name"]).replace(" ", "-")
     python = env / "bin" / "python"
     stamp = env / ".standin-installed"
     if stamp.is_file() and stamp.read_text() == digest and python.is_file():
@@ -574,15 +567,16 @@ def print_table(results: list[dict]) -> None:
 
 
 def prepare() -> int:
-    """Build both environments of every runtime in runtimes/ (`make setup` runs this)."""
+    """Build the environment of every runtime in runtimes/ (`make setup` runs this); it
+    also fills uv's cache with the runtime's versions, from which a generated project's
+    `make setup` installs them (tests/second_week.py)."""
     for path in sorted(RUNTIMES.glob("*.yml")):
         name = str(yaml.safe_load(path.read_text(encoding="utf-8"))["name"])
-        for role in (CLUSTER, SUITE):
-            try:
-                print(f"stand-in {name}: {runtime_env(runtime_spec(name), role)}")
-            except StandInError as error:
-                print(f"error: {error}", file=sys.stderr)
-                return 1
+        try:
+            print(f"stand-in {name}: {runtime_env(runtime_spec(name))}")
+        except StandInError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     return 0
 
 

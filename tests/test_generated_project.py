@@ -1,7 +1,7 @@
 """The default project's pipeline as `make demo` runs it, and its Makefile and CLI.
 
-The generated project's own suite runs once, with a real team's answers, on the runtime
-stand-in (test_runtime_standin.py)."""
+The generated project's own suite runs once, with a real team's answers and its own
+data and model, on the runtime's versions (test_generated_suite.py)."""
 
 from __future__ import annotations
 
@@ -168,6 +168,41 @@ def test_make_setup_installs_the_clusters_versions(runtime: str, tmp_path: Path)
     for pin in standin.pins(spec):
         name, _, version = pin.partition("==")
         assert versions.get(name.lower()) == version, (pin, versions.get(name.lower()))
+
+
+def imports_of(path: Path, src: Path) -> set[str]:
+    """The modules a file under `src` imports, relative imports resolved (`from . import
+    x` counts both the package and `package.x`, which may be a module)."""
+    package = path.relative_to(src).with_suffix("").parts[:-1]  # its package's parts
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = list(package[: len(package) - node.level + 1]) if node.level else []
+            target = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_nothing_in_the_platform_imports_the_tasks_or_the_admin_tools(
+    default_project: Path,
+) -> None:
+    """The platform is the core the tasks and the admin tools are built on; an import
+    the other way (config.py read the task registry's workflows) makes a cycle between
+    the packages, and a task or tool of the project's a dependency of the core."""
+    package = "churn_model"
+    platform = default_project / "src" / package / "platform"
+    files = sorted(platform.glob("*.py"))
+    assert len(files) > 5, files
+    upward = {
+        f"{path.name}: {target}"
+        for path in files
+        for target in imports_of(path, default_project / "src")
+        if target.split(".")[:2] in ([package, "tasks"], [package, "admin"], [package, "cli"])
+    }
+    assert not upward, sorted(upward)
 
 
 def test_the_example_generator_goes_with_its_tests(default_project: Path) -> None:

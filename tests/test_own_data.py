@@ -1,11 +1,9 @@
-"""A data scientist's second week, as docs/how-to.md "Bring your own data and model" walks
-it: a fresh copy, their own Parquet data and model, the example removed, then a second
-model of another problem type on the same data, each run with the project's own `make
-run`. The champion is loaded where the project is not installed.
-
-The data (this test's own) has what real data has and the example lacks: int64 columns
-(pandas' default, kept by Parquet), a code column of a thousand levels, three classes
-named by text, and a model that calls a function of the project's `model/` package.
+"""A data scientist's second week, as docs/how-to.md "Bring your own data and model"
+walks it, through the project's own `make run`: from a fresh copy set up by its `make
+setup` at the runtime's versions, their own Parquet data and model, the example removed
+(second_week.py; the same copy's `make test` is test_generated_suite.py), then a second
+model of another problem type on the same data. The champion is loaded where the project
+is not installed.
 """
 
 from __future__ import annotations
@@ -13,108 +11,27 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, edit, render
+from conftest import edit
+from second_week import (
+    PACKAGE,
+    RUNTIMES,
+    UV,
+    bring_own_data_and_model,
+    fresh_copy,
+    make,
+    visits,
+)
 
 pytestmark = pytest.mark.spark
 
-PACKAGE = "churn_model"  # the default answers' package: the test's own fixture
-UV = ROOT / ".tools" / "uv" / "bin" / "uv"  # pinned and installed by `make setup`
-
-SPEC = '''"""Visits triage: which care path a patient takes, from their visit history."""
-
-from __future__ import annotations
-
-from typing import Any
-
-import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
-
-ID_COLUMN = "patient_id"
-LABEL = "path"
-NUMERIC = ["age", "visits", "cost"]
-CATEGORICAL = ["diagnosis_code"]
-FEATURES = NUMERIC + CATEGORICAL
-PROBLEM_TYPE = "multiclass"
-SCORE_COLUMN = "path_probability"
-
-PARAMS: dict[str, Any] = {"C": 1.0, "max_iter": 300}
-
-
-def as_category(frame: pd.DataFrame) -> pd.DataFrame:
-    """Codes as text, whatever type the file gave them."""
-    return frame.astype(str)
-
-
-def build_model(params: dict[str, Any] | None = None) -> Pipeline:
-    settings = {**PARAMS, **(params or {})}
-    codes = make_pipeline(
-        FunctionTransformer(as_category),
-        OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5),
-    )
-    preprocess = ColumnTransformer(
-        [("numeric", StandardScaler(), NUMERIC), ("codes", codes, CATEGORICAL)]
-    )
-    return Pipeline([("preprocess", preprocess), ("classifier", LogisticRegression(**settings))])
-'''
-
-SUITE = """name: features
-expectations:
-  - type: expect_table_row_count_to_be_between
-    kwargs: {min_value: 1000}
-  - type: expect_table_columns_to_match_set
-    kwargs:
-      column_set: [patient_id, age, visits, cost, diagnosis_code, path]
-  - type: expect_column_values_to_be_unique
-    kwargs: {column: patient_id}
-  - type: expect_column_values_to_not_be_null
-    kwargs: {column: path}
-  - type: expect_column_values_to_be_between
-    kwargs: {column: age, min_value: 0, max_value: 120}
-"""
-
-
-def visits(rows: int, seed: int) -> pd.DataFrame:
-    """The team's data: int64 columns, a 1,000-level code with a long tail, three paths."""
-    rng = np.random.default_rng(seed)
-    codes = np.array([f"D{i:04d}" for i in range(1000)])
-    weights = 1 / np.arange(1, 1001) ** 0.8
-    code = rng.choice(codes, size=rows, p=weights / weights.sum())
-    age = rng.integers(18, 95, size=rows)  # int64
-    count = rng.poisson(4, size=rows)  # int64
-    signal = (age - 55) / 20 + (count - 4) / 2 + rng.normal(scale=0.5, size=rows)
-    path = np.array(["home", "clinic", "ward"])[np.digitize(signal, [-0.5, 0.5])]
-    return pd.DataFrame(
-        {
-            "patient_id": np.arange(rows, dtype=np.int64),
-            "age": age,
-            "visits": count,
-            "cost": np.round(rng.gamma(2.0, 150.0, size=rows) + 20 * count, 2),
-            "diagnosis_code": code,
-            "path": path,
-        }
-    )
-
-
-def make(project: Path, env: dict[str, str], *args: str) -> str:
-    """A target of the generated Makefile, as the data scientist types it, with the
-    template's environment as the project's (`make setup`'s own tests install it)."""
-    command = ["make", *args, f"PY={sys.executable}"]
-    run = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
-    assert run.returncode == 0, f"make {args}:\n" + run.stdout[-4000:] + run.stderr[-4000:]
-    return run.stdout + run.stderr
-
 
 def show(project: Path, env: dict[str, str], code: str) -> object:
-    """`code`'s last line's value, computed in the project as a notebook cell would."""
+    """`code`'s last line's value, computed in the project's environment as a notebook
+    cell would."""
     prelude = (
         f"import json; from {PACKAGE}.platform.config import load_config;"
         f"from {PACKAGE}.platform import tracking;"
@@ -123,19 +40,26 @@ def show(project: Path, env: dict[str, str], code: str) -> object:
         "config = load_config('local', 'conf'); client = tracking.configure(config);"
     )
     run = subprocess.run(
-        [sys.executable, "-c", prelude + code], cwd=project, env=env, capture_output=True, text=True
+        [project / ".venv" / "bin" / "python", "-c", prelude + code],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stderr[-4000:]
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def load_where_the_project_is_not(model: Path, rows: pd.DataFrame, tmp_path: Path) -> list:
-    """The logged model in a fresh environment that has only its logged requirements
-    (as Model Serving builds it), outside the project: its predictions."""
+def load_where_the_project_is_not(
+    model: Path, rows: pd.DataFrame, base: Path, tmp_path: Path
+) -> list:
+    """The logged model in a fresh environment of `base`'s Python that has only its
+    logged requirements (as Model Serving builds it), outside the project: its
+    predictions."""
     venv = tmp_path / "serving"
     env = {**os.environ, "UV_SYSTEM_CERTS": "1", "VIRTUAL_ENV": str(venv)}
     env.pop("PYTHONPATH", None)
-    subprocess.run([UV, "venv", "--quiet", "--python", sys.executable, venv], env=env, check=True)
+    subprocess.run([UV, "venv", "--quiet", "--python", base, venv], env=env, check=True)
     requirements = model / "requirements.txt"
     install = [UV, "pip", "install", "--quiet", "--python", venv / "bin" / "python"]
     subprocess.run([*install, "-r", requirements], env=env, check=True)
@@ -160,41 +84,26 @@ def load_where_the_project_is_not(model: Path, rows: pd.DataFrame, tmp_path: Pat
     return json.loads(loaded.stdout.strip().splitlines()[-1])
 
 
-def test_own_data_and_models_from_a_fresh_copy(tmp_path: Path) -> None:
-    project = render(tmp_path / "visits")
-    env = {**os.environ, "MLOPS_LOCAL_DIR": str(tmp_path / "local"), "PYTHONPATH": "src"}
-    model_dir = project / "src" / PACKAGE / "model"
-
-    # 1. The team's data, as the how-to says: a Parquet file, a source, expectations.
-    data = project / "data" / "visits.parquet"
-    data.parent.mkdir()
-    visits(6000, seed=3).to_parquet(data)
-    local = project / "conf" / "envs" / "local.yml"
-    edit(
-        local,
-        "  type: sample   # sample | table | file",
-        "  type: file\n  path: data/visits.parquet\n  format: parquet",
-    )
-    (project / "conf" / "expectations" / "features.yml").write_text(SUITE)
-    base = project / "conf" / "base.yml"
-    edit(base, "  metric: roc_auc ", "  metric: f1_macro  # was: ")
-    edit(base, "  floor: 0.7 ", "  floor: 0.5  # was: ")
-    # 2. Their model, and the example's generator gone with its tests.
-    (model_dir / "spec.py").write_text(SPEC)
-    (model_dir / "sample_data.py").unlink()
-    (project / "tests" / "model" / "test_sample_data.py").unlink()
-
-    # 3. The suite without the example still collects (its platform tests run on a toy
-    # model, whatever model/ holds: test_generated_suite.py runs them), then the pipeline.
-    collected = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_own_data_and_models_from_a_fresh_copy(runtime: str, tmp_path: Path) -> None:
+    project, env = fresh_copy(tmp_path, runtime)
+    python = project / ".venv" / "bin" / "python"
+    # The example's own tests pass (on the runtime's versions) before the team removes it.
+    example = subprocess.run(
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/model"],
         cwd=project,
         env=env,
         capture_output=True,
         text=True,
     )
-    assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
-    assert "tests/unit/" in collected.stdout and "test_sample_data" not in collected.stdout
+    assert example.returncode == 0 and " passed" in example.stdout, example.stdout[-3000:]
+
+    # 1 and 2: the team's data, expectations and model; the example gone with its tests.
+    bring_own_data_and_model(project)
+    model_dir = project / "src" / PACKAGE / "model"
+    local = project / "conf" / "envs" / "local.yml"
+    base = project / "conf" / "base.yml"
+    # 3. The pipeline (the same project's `make test`: test_generated_suite.py).
     make(project, env, "run")
 
     scored = show(
@@ -228,7 +137,7 @@ def test_own_data_and_models_from_a_fresh_copy(tmp_path: Path) -> None:
     # them so, so that a missing value can be scored).
     rows = visits(20, seed=11).drop(columns=["path", "patient_id"])
     predicted = load_where_the_project_is_not(
-        Path(champion), rows.astype({"age": float, "visits": float}), tmp_path
+        Path(champion), rows.astype({"age": float, "visits": float}), python, tmp_path
     )
     assert len(predicted) == 20 and all(len(row) == 3 for row in predicted)
 

@@ -33,7 +33,8 @@ from ..platform.config import (
     load_config,
 )
 from ..platform.lineage import template_version
-from ..tasks import INFERENCE, TRAINING, WORKFLOWS, workflow_tasks
+from ..platform.workflows import INFERENCE, TRAINING, WORKFLOWS
+from ..tasks import workflow_tasks
 
 DEV_OWNER_VARIABLE = "MLOPS_DEV_OWNER"
 # Quartz cron, UTC. Paused outside prod: dev and staging runs are started on purpose.

@@ -21,8 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from ..tasks import WORKFLOWS
 from .problems import METRICS
+from .workflows import WORKFLOWS
 
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 # The ones with a workspace, jobs and a service principal: all but the laptop's.
@@ -203,7 +203,7 @@ class NotebookTask(_Strict):
     """One of the project's notebooks as an extra task of a deployed workflow."""
 
     task_key: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,99}$")
-    workflow: Literal[WORKFLOWS]  # the task registry's workflows (tasks/__init__.py)
+    workflow: Literal[WORKFLOWS]  # the deployed workflows (platform/workflows.py)
     notebook_path: str = Field(pattern=r"^/\S+$")  # a workspace path, e.g. in a Git folder
     depends_on: str | None = None
     base_parameters: dict[str, str] = {}

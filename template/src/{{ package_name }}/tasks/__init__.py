@@ -15,10 +15,8 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# The deployed workflows (one Databricks job each, per environment).
-TRAINING = "training"
-INFERENCE = "batch-inference"
-WORKFLOWS = (TRAINING, INFERENCE)
+# The deployed workflows (one Databricks job each, per environment) are the platform's.
+from ..platform.workflows import INFERENCE, TRAINING
 
 
 @dataclass(frozen=True)
