@@ -80,7 +80,7 @@ demo: check-java $(VENV)/.installed
 	$(MAKE) -C $(DEMO) run drift-demo PY=$(PY)
 
 # Two tiers (docs/contributing.md): static (no JVM) and Spark (tests marked `spark`;
-# tests/conftest.py fails any other test that starts a JVM). xdist runs TEST_JOBS
+# tests/conftest.py fails any other test that starts a JVM; and the benchmarks' runs). xdist runs TEST_JOBS
 # workers and gives each a whole file, so that a file's fixtures (the stand-in's
 # project) are built once, in the order tests/conftest.py gives (not by size). (Not
 # `loadgroup`: it does not group on pytest 9.2,
@@ -93,10 +93,10 @@ test: setup
 
 # No file of the static tier shares an expensive fixture: tests go out one by one.
 test-static: setup
-	$(PY) -m pytest -n $(TEST_JOBS) --dist load -m "not spark" tests
+	$(PY) -m pytest -n $(TEST_JOBS) --dist load -m "not spark and not bench" tests
 
 test-spark: setup
-	$(PYTEST) -m spark tests
+	$(PYTEST) -m "spark or bench" tests
 
 docs: setup
 	$(PY) -m mkdocs build --strict

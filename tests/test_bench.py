@@ -15,6 +15,10 @@ import sys
 import pytest
 from conftest import ROOT
 
+# Run with the Spark tier, never in the quick loop: a benchmark's run checks the script,
+# not the template's behaviour, which the other tests check.
+pytestmark = pytest.mark.bench
+
 
 @pytest.mark.spark
 def test_the_lifecycle_benchmark_prints_every_row() -> None:
