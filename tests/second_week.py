@@ -119,10 +119,13 @@ def fresh_copy(tmp_path: Path, runtime: str) -> tuple[Path, dict[str, str]]:
     the PATH, as a team that has it installs: from uv's cache, which the stand-in's
     environments of the same versions filled); the environment its commands run in."""
     project = render(tmp_path / OTHER_ANSWERS["project_slug"], **OTHER_ANSWERS, dbr_version=runtime)
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "copier copy"]):
+    identity = ["-c", "user.name=team", "-c", "user.email=team@example.invalid"]
+    for command in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-qm", "copier copy"]):
         subprocess.run(["git", *command], cwd=project, check=True, capture_output=True)
+    # Not this run's Python settings, nor its uv (the Makefile's UV is the one on PATH).
+    ours = ("PYTHON", "MLOPS_")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MLOPS_", "UV"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(ours) and k != "UV"},
         "PATH": f"{UV.parent}{os.pathsep}{os.environ['PATH']}",
         "UV_SYSTEM_CERTS": "1",
         "MLOPS_LOCAL_DIR": str(tmp_path / "local"),

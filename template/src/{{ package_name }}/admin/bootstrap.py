@@ -114,33 +114,69 @@ def grant(plan: Plan, env: str, securable: Resource, changes: dict[Resource, lis
     )
 
 
-def build(configs: dict[str, Config], repo: str, auth: str) -> Plan:
-    project = next(iter(configs.values())).project
-    slug, group_name = project.project.slug, project.owner_group
-    plan = Plan()
-    sps = {env: Resource("service principal", principal_id(c, env)) for env, c in configs.items()}
-    group = Resource("group", group_name)
-    workspaces = {env: Resource("workspace", f"<{env.upper()}_WORKSPACE_ID>") for env in configs}
+@dataclass(frozen=True)
+class Identities:
+    """Who acts: each environment's service principal, the developers' group, and the
+    workspaces they are assigned to."""
 
+    principals: dict[str, Resource]
+    group: Resource
+    workspaces: dict[str, Resource]
+
+
+def build(configs: dict[str, Config], repo: str, auth: str) -> Plan:
+    """Every step, in a runnable order: the account's identities and CI auth, then each
+    environment's workspace, storage, experiment, model, secret and grants, then GitHub."""
+    project = next(iter(configs.values())).project
+    who = Identities(
+        principals={
+            env: Resource("service principal", principal_id(c, env)) for env, c in configs.items()
+        },
+        group=Resource("group", project.owner_group),
+        workspaces={env: Resource("workspace", f"<{env.upper()}_WORKSPACE_ID>") for env in configs},
+    )
+    plan = Plan()
+    identities(plan, project.project.slug, who)
+    ci_auth(plan, who, repo, auth)
+    for env, config in configs.items():
+        member, group_member = workspace_access(plan, env, who)
+        schema, volume = storage(plan, env, config)
+        experiment(plan, env, config, who, member, group_member)
+        model = registered_model(plan, env, config, who, schema)
+        if "monitor" in PIPELINE:
+            webhook_secret(plan, env, project.project.slug, who.principals[env], member)
+        grants(plan, env, config, who, schema, volume, model)
+    for env, config in configs.items():
+        github_environment(plan, env, config, who, repo, auth)
+    repository_rules(plan, repo)
+    return plan
+
+
+def identities(plan: Plan, slug: str, who: Identities) -> None:
     plan.add(
         "account admin",
         "service principals (skip those that exist)",
         [
             f"databricks account service-principals create --display-name {slug}-{env}"
             "   # note its application id (conf/project.yml) and its numeric id"
-            for env in configs
+            for env in who.principals
         ],
-        creates=tuple(sps.values()),
+        creates=tuple(who.principals.values()),
     )
     plan.add(
         "account admin",
         "the project group, then add its members",
-        [f"databricks account groups create --display-name {group_name}"],
-        creates=(group,),
+        [f"databricks account groups create --display-name {who.group.name}"],
+        creates=(who.group,),
     )
+
+
+def ci_auth(plan: Plan, who: Identities, repo: str, auth: str) -> None:
+    """What lets CI act as each principal: a federation policy (GitHub OIDC) or a secret."""
+    principals = tuple(who.principals.values())
     if auth == "github-oidc":
         commands = []
-        for env in configs:
+        for env in who.principals:
             policy = {
                 "oidc_policy": {
                     "issuer": GITHUB_ISSUER,
@@ -156,213 +192,259 @@ def build(configs: dict[str, Config], repo: str, auth: str) -> Plan:
             "account admin",
             "federation policies: only this repo's GitHub environment may act as the principal",
             commands,
-            uses=tuple(sps.values()),
+            uses=principals,
         )
-    else:
-        plan.add(
-            "account admin",
-            "OAuth secrets: one per principal, kept only as GitHub environment secrets",
-            [
-                f"databricks account service-principal-secrets create "
-                f"<{env.upper()}_SP_NUMERIC_ID>   # keep the secret for step 'GitHub'"
-                for env in configs
-            ],
-            uses=tuple(sps.values()),
-        )
-    for env, config in configs.items():
-        sp, workspace = sps[env], workspaces[env]
-        member = Resource("workspace member", f"{env}:{sp.name}")
-        group_member = Resource("workspace member", f"{env}:{group.name}")
-        assignment = _json({"permissions": ["USER"]})
-        plan.add(
-            "account admin",
-            f"{env}: assign the principal and the group to the workspace",
-            [
-                f"databricks account workspace-assignment update {workspace.name} "
-                f"<{env.upper()}_SP_NUMERIC_ID> --json {assignment}",
-                f"databricks account workspace-assignment update {workspace.name} "
-                f"<GROUP_NUMERIC_ID> --json {assignment}",
-            ],
-            creates=(member, group_member),
-            uses=(workspace, sp, group),
-        )
-        patch = {
+        return
+    plan.add(
+        "account admin",
+        "OAuth secrets: one per principal, kept only as GitHub environment secrets",
+        [
+            f"databricks account service-principal-secrets create "
+            f"<{env.upper()}_SP_NUMERIC_ID>   # keep the secret for step 'GitHub'"
+            for env in who.principals
+        ],
+        uses=principals,
+    )
+
+
+def workspace_access(plan: Plan, env: str, who: Identities) -> tuple[Resource, Resource]:
+    """The principal and the group in the environment's workspace, with what jobs need."""
+    sp, workspace = who.principals[env], who.workspaces[env]
+    member = Resource("workspace member", f"{env}:{sp.name}")
+    group_member = Resource("workspace member", f"{env}:{who.group.name}")
+    assignment = _json({"permissions": ["USER"]})
+    plan.add(
+        "account admin",
+        f"{env}: assign the principal and the group to the workspace",
+        [
+            f"databricks account workspace-assignment update {workspace.name} "
+            f"<{env.upper()}_SP_NUMERIC_ID> --json {assignment}",
+            f"databricks account workspace-assignment update {workspace.name} "
+            f"<GROUP_NUMERIC_ID> --json {assignment}",
+        ],
+        creates=(member, group_member),
+        uses=(workspace, sp, who.group),
+    )
+    patch = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {
+                "op": "add",
+                "path": "entitlements",
+                # Job clusters are created by the job's owner.
+                "value": [{"value": "workspace-access"}, {"value": "allow-cluster-create"}],
+            }
+        ],
+    }
+    plan.add(
+        "workspace admin",
+        f"{env}: entitlements the jobs need (run with the {env} workspace's profile)",
+        [
+            f"databricks service-principals patch <{env.upper()}_SP_WORKSPACE_ID> "
+            f"--json {_json(patch)}"
+        ],
+        uses=(member,),
+    )
+    return member, group_member
+
+
+def storage(plan: Plan, env: str, config: Config) -> tuple[Resource, Resource]:
+    """The project's schema and its artifacts volume."""
+    env_config = config.env
+    catalog = Resource("catalog", env_config.catalog)
+    schema = Resource("schema", f"{env_config.catalog}.{env_config.schema_}")
+    volume = Resource("volume", f"{schema.name}.{env_config.artifacts_volume}")
+    plan.add(
+        "workspace admin",
+        f"{env}: the project's schema (jobs never need CREATE SCHEMA for it)",
+        [f"databricks schemas create {env_config.schema_} {env_config.catalog}"],
+        creates=(schema,),
+        uses=(catalog,),
+    )
+    plan.add(
+        "workspace admin",
+        f"{env}: the artifacts volume; clusters install the project's wheel from it",
+        [
+            f"databricks volumes create {env_config.catalog} {env_config.schema_} "
+            f"{env_config.artifacts_volume} MANAGED"
+        ],
+        creates=(volume,),
+        uses=(schema,),
+    )
+    return schema, volume
+
+
+def experiment(
+    plan: Plan, env: str, config: Config, who: Identities, member: Resource, group_member: Resource
+) -> None:
+    """The experiment's folder and the experiment: the principal manages both, the group
+    manages them in dev and reads them elsewhere."""
+    experiment_path = config.env.mlflow.experiment
+    folder = Resource("folder", str(Path(experiment_path).parent))
+    created = Resource("experiment", experiment_path)
+    group_level = "CAN_MANAGE" if env == "dev" else "CAN_READ"
+    acl = {
+        "access_control_list": [
+            {"service_principal_name": who.principals[env].name, "permission_level": "CAN_MANAGE"},
+            {"group_name": who.group.name, "permission_level": group_level},
+        ]
+    }
+    plan.add(
+        "workspace admin",
+        f"{env}: the experiment folder (dbx's deployment records live in it too)",
+        [
+            f"databricks workspace mkdirs {folder.name}",
+            f"FOLDER_ID=$(databricks workspace get-status {folder.name} -o json "
+            "| jq -r .object_id)",
+            f'databricks workspace set-permissions directories "$FOLDER_ID" --json {_json(acl)}',
+        ],
+        creates=(folder,),
+        uses=(member, group_member),
+    )
+    plan.add(
+        "workspace admin",
+        f"{env}: the MLflow experiment: the principal manages, the group "
+        f"{'manages' if env == 'dev' else 'reads'}",
+        [
+            f"EXPERIMENT_ID=$(databricks experiments create-experiment {created.name} "
+            "-o json | jq -r .experiment_id)",
+            f'databricks experiments set-permissions "$EXPERIMENT_ID" --json {_json(acl)}',
+        ],
+        creates=(created,),
+        uses=(folder, member, group_member),
+    )
+
+
+def registered_model(
+    plan: Plan, env: str, config: Config, who: Identities, schema: Resource
+) -> Resource:
+    """The registered model and its owner, who alone registers versions and sets aliases:
+    in staging and prod the principal; in dev the developers' group, with the dev
+    principal in it, so that a developer's own train and promote work as the dev jobs'
+    do."""
+    sp = who.principals[env]
+    model = Resource("model", config.model_name)
+    model_body = {
+        "catalog_name": config.env.catalog,
+        "schema_name": config.env.schema_,
+        "name": config.project.model.name,
+    }
+    model_owner, joined = sp, ()
+    if env == "dev":
+        model_owner = who.group
+        joined = (Resource("group member", f"{who.group.name}:{sp.name}"),)
+        join = {
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [
-                {
-                    "op": "add",
-                    "path": "entitlements",
-                    # Job clusters are created by the job's owner.
-                    "value": [{"value": "workspace-access"}, {"value": "allow-cluster-create"}],
-                }
+                {"op": "add", "path": "members", "value": [{"value": "<DEV_SP_NUMERIC_ID>"}]}
             ],
         }
         plan.add(
-            "workspace admin",
-            f"{env}: entitlements the jobs need (run with the {env} workspace's profile)",
-            [
-                f"databricks service-principals patch <{env.upper()}_SP_WORKSPACE_ID> "
-                f"--json {_json(patch)}"
-            ],
-            uses=(member,),
+            "account admin",
+            "dev: the dev principal joins the developers' group, which owns dev's model",
+            [f"databricks account groups patch <GROUP_NUMERIC_ID> --json {_json(join)}"],
+            creates=joined,
+            uses=(who.group, sp),
         )
-        env_config = config.env
-        catalog = Resource("catalog", env_config.catalog)
-        schema = Resource("schema", f"{env_config.catalog}.{env_config.schema_}")
-        volume = Resource("volume", f"{schema.name}.{env_config.artifacts_volume}")
-        model = Resource("model", config.model_name)
-        plan.add(
-            "workspace admin",
-            f"{env}: the project's schema (jobs never need CREATE SCHEMA for it)",
-            [f"databricks schemas create {env_config.schema_} {env_config.catalog}"],
-            creates=(schema,),
-            uses=(catalog,),
-        )
-        plan.add(
-            "workspace admin",
-            f"{env}: the artifacts volume; clusters install the project's wheel from it",
-            [
-                f"databricks volumes create {env_config.catalog} {env_config.schema_} "
-                f"{env_config.artifacts_volume} MANAGED"
-            ],
-            creates=(volume,),
-            uses=(schema,),
-        )
-        experiment_path = env_config.mlflow.experiment
-        folder = Resource("folder", str(Path(experiment_path).parent))
-        experiment = Resource("experiment", experiment_path)
-        group_level = "CAN_MANAGE" if env == "dev" else "CAN_READ"
-        acl = {
-            "access_control_list": [
-                {"service_principal_name": sp.name, "permission_level": "CAN_MANAGE"},
-                {"group_name": group.name, "permission_level": group_level},
-            ]
-        }
-        plan.add(
-            "workspace admin",
-            f"{env}: the experiment folder (dbx's deployment records live in it too)",
-            [
-                f"databricks workspace mkdirs {folder.name}",
-                f"FOLDER_ID=$(databricks workspace get-status {folder.name} -o json "
-                "| jq -r .object_id)",
-                f'databricks workspace set-permissions directories "$FOLDER_ID" '
-                f"--json {_json(acl)}",
-            ],
-            creates=(folder,),
-            uses=(member, group_member),
-        )
-        plan.add(
-            "workspace admin",
-            f"{env}: the MLflow experiment: the principal manages, the group "
-            f"{'manages' if env == 'dev' else 'reads'}",
-            [
-                f"EXPERIMENT_ID=$(databricks experiments create-experiment {experiment.name} "
-                "-o json | jq -r .experiment_id)",
-                f'databricks experiments set-permissions "$EXPERIMENT_ID" --json {_json(acl)}',
-            ],
-            creates=(experiment,),
-            uses=(folder, member, group_member),
-        )
-        model_body = {
-            "catalog_name": env_config.catalog,
-            "schema_name": env_config.schema_,
-            "name": config.project.model.name,
-        }
-        # Only a model's owner registers versions and sets aliases. In staging and prod
-        # that is the principal; in dev the developers' group, with the dev principal in
-        # it, so that a developer's own train and promote work as the dev jobs' do.
-        model_owner = sp
-        if env == "dev":
-            model_owner = group
-            joined = Resource("group member", f"{group.name}:{sp.name}")
-            join = {
-                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                "Operations": [
-                    {"op": "add", "path": "members", "value": [{"value": "<DEV_SP_NUMERIC_ID>"}]}
-                ],
-            }
-            plan.add(
-                "account admin",
-                "dev: the dev principal joins the developers' group, which owns dev's model",
-                [f"databricks account groups patch <GROUP_NUMERIC_ID> --json {_json(join)}"],
-                creates=(joined,),
-                uses=(group, sp),
-            )
-        plan.add(
-            "workspace admin",
-            f"{env}: the registered model, owned by "
-            f"{'the developers group' if env == 'dev' else 'the principal'}, which registers "
-            "versions and sets aliases",
-            [
-                f"databricks registered-models create --json {_json(model_body)}",
-                f"databricks registered-models update {model.name} --json "
-                f"{_json({'owner': model_owner.name})}",
-            ],
-            creates=(model,),
-            uses=(schema, model_owner, *((joined,) if env == "dev" else ())),
-        )
-        if "monitor" in PIPELINE:
-            scope = Resource("secret scope", slug)
-            plan.add(
-                "workspace admin",
-                f"{env}: the alert webhook URL as a secret (conf: monitoring.webhook_secret: "
-                f"{slug}/{WEBHOOK_SECRET_KEY})",
-                [
-                    f"databricks secrets create-scope {slug}",
-                    f"databricks secrets put-secret {slug} {WEBHOOK_SECRET_KEY}"
-                    "   # prompts for the URL; never put it on a command line",
-                    f"databricks secrets put-acl {slug} {sp.name} READ",
-                ],
-                creates=(scope,),
-                uses=(member,),
-            )
-        # Developers own dev; in staging and prod they read, the principal writes.
-        writer = ["USE_SCHEMA", "CREATE_TABLE", "CREATE_MODEL", "SELECT", "MODIFY", "EXECUTE"]
-        reader = ["USE_SCHEMA", "SELECT", "EXECUTE"] if env != "dev" else writer
-        # Staging's e2e runs in a schema of its own per pull request (e2e.py --isolate).
-        sp_catalog = ["USE_CATALOG", "CREATE_SCHEMA"] if env == "staging" else ["USE_CATALOG"]
-        grant(plan, env, catalog, {sp: sp_catalog, group: ["USE_CATALOG"]})
-        grant(plan, env, schema, {sp: writer, group: reader})
-        volume_group = ["READ_VOLUME", "WRITE_VOLUME"] if env == "dev" else ["READ_VOLUME"]
-        grant(plan, env, volume, {sp: ["READ_VOLUME", "WRITE_VOLUME"], group: volume_group})
-        if env != "dev":  # in dev the group owns the model
-            grant(plan, env, model, {group: ["EXECUTE"]})
+    plan.add(
+        "workspace admin",
+        f"{env}: the registered model, owned by "
+        f"{'the developers group' if env == 'dev' else 'the principal'}, which registers "
+        "versions and sets aliases",
+        [
+            f"databricks registered-models create --json {_json(model_body)}",
+            f"databricks registered-models update {model.name} --json "
+            f"{_json({'owner': model_owner.name})}",
+        ],
+        creates=(model,),
+        uses=(schema, model_owner, *joined),
+    )
+    return model
 
-    for env, config in configs.items():
-        github_env = Resource("github environment", env)
-        commands = [f"gh api --method PUT repos/{repo}/environments/{env}"]
-        if env == "prod":
-            # Reviewers approve each deploy, and only release tags (v*) may deploy:
-            # not a branch, not a workflow run started by hand on one.
-            commands += [
-                f"gh api --method PUT repos/{repo}/environments/prod "
-                "-F 'reviewers[][type]=Team' -F 'reviewers[][id]=<REVIEWERS_TEAM_ID>' "
-                "-F prevent_self_review=true "
-                "-F 'deployment_branch_policy[protected_branches]=false' "
-                "-F 'deployment_branch_policy[custom_branch_policies]=true'",
-                f"gh api --method POST repos/{repo}/environments/prod/deployment-branch-policies "
-                f"-f name='{RELEASE_TAGS}' -f type=tag",
-            ]
+
+def webhook_secret(plan: Plan, env: str, slug: str, sp: Resource, member: Resource) -> None:
+    scope = Resource("secret scope", slug)
+    plan.add(
+        "workspace admin",
+        f"{env}: the alert webhook URL as a secret (conf: monitoring.webhook_secret: "
+        f"{slug}/{WEBHOOK_SECRET_KEY})",
+        [
+            f"databricks secrets create-scope {slug}",
+            f"databricks secrets put-secret {slug} {WEBHOOK_SECRET_KEY}"
+            "   # prompts for the URL; never put it on a command line",
+            f"databricks secrets put-acl {slug} {sp.name} READ",
+        ],
+        creates=(scope,),
+        uses=(member,),
+    )
+
+
+def grants(
+    plan: Plan,
+    env: str,
+    config: Config,
+    who: Identities,
+    schema: Resource,
+    volume: Resource,
+    model: Resource,
+) -> None:
+    """Unity Catalog grants. Developers own dev; in staging and prod they read, the
+    principal writes."""
+    sp, group = who.principals[env], who.group
+    writer = ["USE_SCHEMA", "CREATE_TABLE", "CREATE_MODEL", "SELECT", "MODIFY", "EXECUTE"]
+    reader = ["USE_SCHEMA", "SELECT", "EXECUTE"] if env != "dev" else writer
+    # Staging's e2e runs in a schema of its own per pull request (e2e.py --isolate).
+    sp_catalog = ["USE_CATALOG", "CREATE_SCHEMA"] if env == "staging" else ["USE_CATALOG"]
+    catalog = Resource("catalog", config.env.catalog)
+    grant(plan, env, catalog, {sp: sp_catalog, group: ["USE_CATALOG"]})
+    grant(plan, env, schema, {sp: writer, group: reader})
+    volume_group = ["READ_VOLUME", "WRITE_VOLUME"] if env == "dev" else ["READ_VOLUME"]
+    grant(plan, env, volume, {sp: ["READ_VOLUME", "WRITE_VOLUME"], group: volume_group})
+    if env != "dev":  # in dev the group owns the model
+        grant(plan, env, model, {group: ["EXECUTE"]})
+
+
+def github_environment(
+    plan: Plan, env: str, config: Config, who: Identities, repo: str, auth: str
+) -> None:
+    """The GitHub environment CI deploys in, with what the deploy job reads from it."""
+    commands = [f"gh api --method PUT repos/{repo}/environments/{env}"]
+    if env == "prod":
+        # Reviewers approve each deploy, and only release tags (v*) may deploy:
+        # not a branch, not a workflow run started by hand on one.
         commands += [
-            f"gh variable set DATABRICKS_HOST --repo {repo} --env {env} "
-            f"--body {config.env.workspace_host}",
-            f"gh variable set DATABRICKS_CLIENT_ID --repo {repo} --env {env} "
-            f"--body {sps[env].name}",
-            # The deploy workflow reads its auth from here (github-oidc when unset).
-            f"gh variable set DATABRICKS_AUTH_TYPE --repo {repo} --env {env} --body {auth}",
+            f"gh api --method PUT repos/{repo}/environments/prod "
+            "-F 'reviewers[][type]=Team' -F 'reviewers[][id]=<REVIEWERS_TEAM_ID>' "
+            "-F prevent_self_review=true "
+            "-F 'deployment_branch_policy[protected_branches]=false' "
+            "-F 'deployment_branch_policy[custom_branch_policies]=true'",
+            f"gh api --method POST repos/{repo}/environments/prod/deployment-branch-policies "
+            f"-f name='{RELEASE_TAGS}' -f type=tag",
         ]
-        if auth == "oauth-m2m":
-            commands.append(
-                f"gh secret set DATABRICKS_CLIENT_SECRET --repo {repo} --env {env}"
-                "   # prompts for the value; never put a secret on a command line"
-            )
-        plan.add(
-            "repository admin",
-            f"GitHub: the {env} environment and its variables",
-            commands,
-            creates=(github_env,),
-            uses=(Resource("repo", repo), sps[env]),
+    commands += [
+        f"gh variable set DATABRICKS_HOST --repo {repo} --env {env} "
+        f"--body {config.env.workspace_host}",
+        f"gh variable set DATABRICKS_CLIENT_ID --repo {repo} --env {env} "
+        f"--body {who.principals[env].name}",
+        # The deploy workflow reads its auth from here (github-oidc when unset).
+        f"gh variable set DATABRICKS_AUTH_TYPE --repo {repo} --env {env} --body {auth}",
+    ]
+    if auth == "oauth-m2m":
+        commands.append(
+            f"gh secret set DATABRICKS_CLIENT_SECRET --repo {repo} --env {env}"
+            "   # prompts for the value; never put a secret on a command line"
         )
+    plan.add(
+        "repository admin",
+        f"GitHub: the {env} environment and its variables",
+        commands,
+        creates=(Resource("github environment", env),),
+        uses=(Resource("repo", repo), who.principals[env]),
+    )
+
+
+def repository_rules(plan: Plan, repo: str) -> None:
+    """Branch protection on main, and release tags that can be neither moved nor deleted."""
     protection = {
         "required_status_checks": {"strict": True, "contexts": REQUIRED_CHECKS},
         "enforce_admins": True,
@@ -398,7 +480,6 @@ def build(configs: dict[str, Config], repo: str, auth: str) -> Plan:
         ],
         uses=(Resource("repo", repo),),
     )
-    return plan
 
 
 def plan_for(conf_dir: Path | None = None, repo: str | None = None, auth: str | None = None):
