@@ -7,15 +7,14 @@ train pins the model's in every logged model (platform/contract.py).
 Lineage: a job cluster runs the installed wheel, with neither the git checkout nor
 .copier-answers.yml beside it, so the git commit and the template version a model was
 trained from are written into the wheel as `<package>/_build_info.json` at build time
-(platform/lineage.py reads it). Editable installs skip it: a checkout asks git itself.
+(platform/lineage.py reads it, and is what this hook asks). Editable installs skip it: a
+checkout asks git itself.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import re
-import subprocess
 import tempfile
 from pathlib import Path
 from types import ModuleType
@@ -23,35 +22,14 @@ from types import ModuleType
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatchling.metadata.plugin.interface import MetadataHookInterface
 
-UNKNOWN = "unknown"
 
-
-def git_commit(root: Path) -> str:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return UNKNOWN
-    return result.stdout.strip() or UNKNOWN
-
-
-def template_version(root: Path) -> str:
-    # No YAML parser in the build environment; Copier writes `_commit: <tag>` on one line.
-    answers = root / ".copier-answers.yml"
-    if not answers.is_file():
-        return UNKNOWN
-    match = re.search(r"^_commit:\s*['\"]?([^'\"\s]+)", answers.read_text(), re.MULTILINE)
-    return match.group(1) if match else UNKNOWN
-
-
-def load_rules(path: Path) -> ModuleType:
-    """The package's own rule for requirement lines (platform/requirements.py), loaded by
+def load(path: Path, name: str) -> ModuleType:
+    """A module of the package (its rule for requirement lines, its lineage), loaded by
     its path: the build runs before the package is importable."""
-    spec = importlib.util.spec_from_file_location("requirement_rules", path)
-    rules = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rules)
-    return rules
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class DependenciesMetadataHook(MetadataHookInterface):
@@ -61,7 +39,7 @@ class DependenciesMetadataHook(MetadataHookInterface):
         root, name = Path(self.root), self.config["model-requirements"]
         model = []
         if (root / name).is_file():  # a project may delete it
-            rules = load_rules(root / self.config["requirement-rules"])
+            rules = load(root / self.config["requirement-rules"], "requirement_rules")
             lines = (root / name).read_text(encoding="utf-8").splitlines()
             try:
                 model = [str(requirement) for _, requirement in rules.parse(lines)]
@@ -77,7 +55,11 @@ class LineageBuildHook(BuildHookInterface):
         if self.target_name != "wheel" or version == "editable":
             return
         root = Path(self.root)
-        info = {"git_commit": git_commit(root), "template_version": template_version(root)}
+        lineage = load(root / self.config["lineage"], "lineage")
+        info = {
+            "git_commit": lineage.checkout_commit(root),
+            "template_version": lineage.recorded_template_version(root),
+        }
         target = Path(tempfile.mkdtemp(prefix="build-info-")) / "_build_info.json"
         target.write_text(json.dumps(info), encoding="utf-8")
         build_data["force_include"][str(target)] = f"{self.config['package']}/_build_info.json"

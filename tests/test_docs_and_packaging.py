@@ -142,6 +142,8 @@ def test_generated_wheel_carries_package_conf_and_entry_points(
     answers = yaml.safe_load((default_project / ".copier-answers.yml").read_text())
     assert baked["template_version"] == str(answers["_commit"])
     assert set(baked) == {"git_commit", "template_version"}
+    # One parser of the answers' `_commit`: platform/lineage.py's, which the hook loads.
+    assert "_commit" not in (default_project / "hatch_build.py").read_text()
     # The runtime lacks Great Expectations: the wheel must bring it.
     assert any(r.startswith("great-expectations") for r in _requires(wheel))
 
@@ -278,3 +280,18 @@ def test_the_dev_executor_installs_the_project_before_it_imports_it(default_proj
     first_import = next(i for i, c in enumerate(code) if "from churn_model" in c)
     assert first_import == 2
     assert (default_project / "notebooks" / ".." / "pyproject.toml").is_file()
+
+
+def test_every_decision_record_has_one_format() -> None:
+    """Each ADR: `# N. Title`, its date and status, then Context, Decision and
+    Consequences, in that order (amendments below them, one level down)."""
+    records = sorted((ROOT / "docs" / "adr").glob("[0-9][0-9][0-9][0-9]-*.md"))
+    assert len(records) > 20, records
+    for number, path in enumerate(records, 1):
+        lines = path.read_text().splitlines()
+        assert int(path.name[:4]) == number, f"{path.name}: numbers have a gap"
+        assert re.fullmatch(rf"# {number}\. \S.*", lines[0]), f"{path.name}: {lines[0]}"
+        assert re.fullmatch(r"- Date: \d{4}-\d{2}-\d{2}", lines[2]), f"{path.name}: {lines[2]}"
+        assert re.fullmatch(r"- Status: \S.*", lines[3]), f"{path.name}: {lines[3]}"
+        sections = [line[3:] for line in lines if line.startswith("## ")]
+        assert sections[:3] == ["Context", "Decision", "Consequences"], (path.name, sections)

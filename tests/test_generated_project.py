@@ -205,6 +205,24 @@ def test_nothing_in_the_platform_imports_the_tasks_or_the_admin_tools(
     assert not upward, sorted(upward)
 
 
+LONGEST_FUNCTION = 80  # lines, decorators and docstring included
+
+
+def test_no_function_of_the_generated_package_is_longer_than_a_screen(
+    default_project: Path,
+) -> None:
+    """A long function holds several policies at once (bootstrap.build was 285 lines,
+    monitor.run 116): each step of its own is read, tested and changed alone."""
+    long = []
+    for path in sorted((default_project / "src").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                if node.end_lineno - start + 1 > LONGEST_FUNCTION:
+                    long.append(f"{path.name}:{node.name} ({node.end_lineno - start + 1} lines)")
+    assert not long, long
+
+
 def test_the_example_generator_goes_with_its_tests(default_project: Path) -> None:
     """The docs let a project that reads its own data delete model/sample_data.py with
     tests/model/test_sample_data.py: then nothing imports it (platform tests use the

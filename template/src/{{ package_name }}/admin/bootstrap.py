@@ -53,7 +53,9 @@ class Resource:
 
 
 @dataclass
-class Step:
+class PlanStep:
+    """One step of the plan: who runs it, its commands, what it creates and uses."""
+
     admin: str
     title: str
     commands: list[str]
@@ -63,22 +65,22 @@ class Step:
 
 @dataclass
 class Plan:
-    steps: list[Step] = field(default_factory=list)
+    steps: list[PlanStep] = field(default_factory=list)
 
     def add(self, admin, title, commands, creates=(), uses=()) -> tuple[Resource, ...]:
-        self.steps.append(Step(admin, title, list(commands), tuple(creates), tuple(uses)))
+        self.steps.append(PlanStep(admin, title, list(commands), tuple(creates), tuple(uses)))
         return tuple(creates)
 
     def check_order(self) -> list[str]:
-        """Problems: a step that uses what no earlier step created (and did not exist)."""
+        """The errors: a step that uses what no earlier step created (and did not exist)."""
         available: set[Resource] = set()
-        problems = []
+        errors = []
         for number, step in enumerate(self.steps, 1):
             for resource in step.uses:
                 if resource.kind not in EXISTING_KINDS and resource not in available:
-                    problems.append(f"step {number} ({step.title}) uses {resource} first")
+                    errors.append(f"step {number} ({step.title}) uses {resource} first")
             available.update(step.creates)
-        return problems
+        return errors
 
     def render(self, header: list[str]) -> str:
         lines = list(header)

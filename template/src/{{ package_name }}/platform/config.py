@@ -351,14 +351,14 @@ def _describe(error: ValidationError, layers: list[tuple[str, dict]], default: s
         loc = tuple(str(part) for part in item["loc"])
         key = ".".join(loc) or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
-        problem = f"{key}: {message}"
+        mistake = f"{key}: {message}"
         # Echo scalars only: a whole mapping is long and may hold what must not be logged.
         scalar = isinstance(item.get("input"), str | int | float | bool)
         if item["type"] not in ("missing", "extra_forbidden") and scalar:
-            problem += f" (got {item['input']!r})"
+            mistake += f" (got {item['input']!r})"
         where = next((name for name, data in reversed(layers) if _holds(data, loc)), None)
-        by_file.setdefault(where or default, []).append(problem)
-    return "; ".join(f"{where}: " + "; ".join(problems) for where, problems in by_file.items())
+        by_file.setdefault(where or default, []).append(mistake)
+    return "; ".join(f"{where}: " + "; ".join(mistakes) for where, mistakes in by_file.items())
 
 
 def merge(base: dict, changes: dict) -> dict:

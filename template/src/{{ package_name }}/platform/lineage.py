@@ -1,20 +1,22 @@
 """Where a run's code came from: git commit and template version, on a laptop or a cluster.
 
 An installed wheel answers from `_build_info.json`, written into it at build time
-(hatch_build.py), because a job cluster has no checkout and no .copier-answers.yml. A
-source checkout (PYTHONPATH=src, an editable install, tests) asks git and the answers file.
+(hatch_build.py, which loads this file by its path and asks `checkout_commit` and
+`recorded_template_version`), because a job cluster has no checkout and no
+.copier-answers.yml. A source checkout (PYTHONPATH=src, an editable install, tests) asks
+git and the answers file. Standard library only: the build has nothing else.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 UNKNOWN = "unknown"
+ANSWERS = ".copier-answers.yml"
 BUILD_INFO = "_build_info.json"
 
 
@@ -29,9 +31,18 @@ def build_info() -> dict[str, str]:
 
 
 def git_commit(start: Path) -> str:
-    baked = build_info().get("git_commit")
-    if baked:
-        return baked
+    """The commit the code was built from, or the checkout's, or 'unknown'."""
+    return build_info().get("git_commit") or checkout_commit(start)
+
+
+def template_version(conf_dir: Path) -> str:
+    """The template tag (or commit) recorded by Copier, or 'unknown'."""
+    baked = build_info().get("template_version")
+    return baked or recorded_template_version(Path(conf_dir).resolve().parent)
+
+
+def checkout_commit(start: Path) -> str:
+    """HEAD of the git checkout around `start`, or 'unknown'."""
     try:
         result = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=start, capture_output=True, text=True, check=True
@@ -41,12 +52,10 @@ def git_commit(start: Path) -> str:
     return result.stdout.strip() or UNKNOWN
 
 
-def template_version(conf_dir: Path) -> str:
-    """The template tag (or commit) recorded by Copier, or 'unknown'."""
-    baked = build_info().get("template_version")
-    if baked:
-        return baked
-    answers = Path(conf_dir).resolve().parent / ".copier-answers.yml"
+def recorded_template_version(root: Path) -> str:
+    """`_commit` of the project's answers file (Copier writes it on one line), or 'unknown'."""
+    answers = Path(root) / ANSWERS
     if not answers.is_file():
         return UNKNOWN
-    return str((yaml.safe_load(answers.read_text()) or {}).get("_commit", UNKNOWN))
+    match = re.search(r"^_commit:\s*['\"]?([^'\"\s]+)", answers.read_text(), re.MULTILINE)
+    return match.group(1) if match else UNKNOWN

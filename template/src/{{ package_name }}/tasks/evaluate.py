@@ -20,6 +20,7 @@ scores them, and a binary model's accuracy and f1 use infer's own threshold.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,6 +28,8 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
 
 from .. import model
 from ..platform import contract, diagnostics, problems, tracking
@@ -125,16 +128,19 @@ def log_diagnostics(
     label: Any,
     problem: problems.Problem,
     metric: problems.Metric,
+    scored: problems.Outputs | None = None,
 ) -> list[str]:
     """The candidate on the holdout, as a data scientist looks at it (platform/
     diagnostics.py), logged to the active run under `diagnostics/`; the names logged.
+    `scored`: its outputs on `features`, when the gate already has them (not predicted
+    again).
 
     Never fails the task: the verdict is already taken; what cannot be computed (a
     metric undefined on these rows) is named in the log instead."""
     folder = "diagnostics"
     logged = []
     try:
-        scored = outputs(features)
+        scored = outputs(features) if scored is None else scored
         metrics = {}
         for name, each in problem.metrics.items():
             try:
@@ -169,12 +175,61 @@ def log_diagnostics(
     return logged
 
 
+@dataclasses.dataclass(frozen=True)
+class Judgement:
+    """The gate's answer for a candidate, with its outputs on the holdout rows."""
+
+    candidate_score: float
+    champion_score: float | None  # None: no champion, or one not comparable
+    verdict: str
+    reason: str
+    outputs: Callable[[pd.DataFrame], problems.Outputs]  # the candidate, loaded once
+    scored: problems.Outputs  # its outputs on the holdout rows
+
+
 def run(context: TaskContext) -> dict[str, Any]:
-    config, rule = context.config, context.config.env.evaluation
-    problem, metric = contract.problem_and_metric(model, context.config)
-    threshold = config.env.inference.threshold
+    """Judge the newest version against the champion on the holdout rows, log what a data
+    scientist looks at, record the verdict, and name the challenger if it is better."""
+    config = context.config
+    problem, metric = contract.problem_and_metric(model, config)
     client = tracking.configure(config)
     name = config.model_name
+    candidate, champion = candidate_and_champion(client, name)
+    holdout, delta_version = holdout_rows(context)
+    features, label = holdout[model.FEATURES], holdout[model.LABEL].to_numpy()
+    judged = judge(context, problem, metric, candidate, champion, features, label)
+
+    rule = config.env.evaluation
+    with mlflow.start_run(run_name="evaluate") as active:
+        passed = judged.verdict == BETTER
+        mlflow.set_tags({"candidate_version": candidate.version, "passed": str(passed)})
+        mlflow.log_metric(f"candidate_{rule.metric}", judged.candidate_score)
+        if judged.champion_score is not None:
+            mlflow.log_metric(f"champion_{rule.metric}", judged.champion_score)
+        logged = log_diagnostics(
+            judged.outputs, features, label, problem, metric, scored=judged.scored
+        )
+    record(context, candidate, champion, judged, len(holdout), delta_version)
+    # Where the data scientist finds the diagnostics: the evaluate run's artifacts.
+    diagnosed = {"run_id": active.info.run_id, "diagnostics": logged}
+    if judged.verdict == BELOW_FLOOR:
+        raise TaskFailed(f"candidate version {candidate.version} rejected: {judged.reason}")
+    if judged.verdict == NOT_BETTER:
+        return {
+            "challenger": None,
+            "champion_kept": champion.version,
+            "reason": judged.reason,
+            **diagnosed,
+        }
+    client.set_registered_model_alias(name, tracking.CHALLENGER, candidate.version)
+    return {"challenger": candidate.version, "reason": judged.reason, **diagnosed}
+
+
+def candidate_and_champion(
+    client: MlflowClient, name: str
+) -> tuple[ModelVersion, ModelVersion | None]:
+    """The newest version and the champion (or None); an earlier challenger is unnamed,
+    so that only this evaluation's candidate can become one."""
     versions = client.search_model_versions(f"name = '{name}'")
     if not versions:
         raise TaskFailed(f"model {name} has no versions: run train first")
@@ -182,36 +237,55 @@ def run(context: TaskContext) -> dict[str, Any]:
     champion = tracking.version_by_alias(client, name, tracking.CHAMPION)
     if tracking.version_by_alias(client, name, tracking.CHALLENGER):
         client.delete_registered_model_alias(name, tracking.CHALLENGER)
+    return candidate, champion
 
-    table = config.env.tables.features
+
+def holdout_rows(context: TaskContext) -> tuple[pd.DataFrame, int]:
+    """The holdout rows of the validated features version, and that version."""
+    table = context.config.env.tables.features
     delta_version = current_version(context.spark, table)
     require_passed(context, table, delta_version)
+    percent = context.config.env.evaluation.holdout_percent
     holdout = (
         read_version(context.spark, table, delta_version)
-        .where(is_holdout(model.ID_COLUMN, rule.holdout_percent))
+        .where(is_holdout(model.ID_COLUMN, percent))
         .select(*model.FEATURES, model.LABEL)
         .toPandas()
     )
-    features, label = holdout[model.FEATURES], holdout[model.LABEL].to_numpy()
+    return holdout, delta_version
 
-    def measure(uri: str, outputs: Callable[[pd.DataFrame], problems.Outputs]) -> float:
+
+def judge(
+    context: TaskContext,
+    problem: problems.Problem,
+    metric: problems.Metric,
+    candidate: ModelVersion,
+    champion: ModelVersion | None,
+    features: pd.DataFrame,
+    label: Any,
+) -> Judgement:
+    """The candidate's score, the champion's where it is comparable, and the verdict."""
+    config = context.config
+    rule, name = config.env.evaluation, config.model_name
+
+    def measure(uri: str, outputs: Callable) -> tuple[problems.Outputs, float]:
         try:
-            return problems.evaluate(metric, label, outputs(features))
+            scored = outputs(features)
+            return scored, problems.evaluate(metric, label, scored)
         except problems.ProblemError as error:  # e.g. a champion of another problem type
             where = f"{uri} (PROBLEM_TYPE '{problem.name}' in {contract.MODEL_DIR})"
             raise TaskFailed(f"{where}: {error}") from None
 
+    threshold = config.env.inference.threshold
     candidate_outputs = scorer(candidate.source, problem, threshold)
-    candidate_score = measure(candidate.source, candidate_outputs)
+    scored, candidate_score = measure(candidate.source, candidate_outputs)
     champion_uri = f"models:/{name}@{tracking.CHAMPION}"
     apart = (
         incomparable(*declared(champion_uri), model.FEATURES, problem.name) if champion else None
     )
-    champion_score = (
-        measure(champion_uri, scorer(champion_uri, problem, threshold))
-        if champion and not apart
-        else None
-    )
+    champion_score = None
+    if champion and not apart:
+        _, champion_score = measure(champion_uri, scorer(champion_uri, problem, threshold))
     verdict, reason = decide(rule, metric, candidate_score, champion_score)
     if apart:
         if verdict == BETTER:
@@ -221,28 +295,33 @@ def run(context: TaskContext) -> dict[str, Any]:
             f"{contract.MODEL_DIR} changed), so the candidate is judged by the floor alone: "
             f"{reason}"
         )
-    passed = verdict == BETTER
+    return Judgement(candidate_score, champion_score, verdict, reason, candidate_outputs, scored)
 
-    with mlflow.start_run(run_name="evaluate") as active:
-        mlflow.set_tags({"candidate_version": candidate.version, "passed": str(passed)})
-        mlflow.log_metric(f"candidate_{rule.metric}", candidate_score)
-        if champion_score is not None:
-            mlflow.log_metric(f"champion_{rule.metric}", champion_score)
-        logged = log_diagnostics(candidate_outputs, features, label, problem, metric)
-    record = {
+
+def record(
+    context: TaskContext,
+    candidate: ModelVersion,
+    champion: ModelVersion | None,
+    judged: Judgement,
+    holdout_rows: int,
+    delta_version: int,
+) -> None:
+    """The verdict, with what it was taken on, in the evaluations table."""
+    rule = context.config.env.evaluation
+    row = {
         "evaluated_at": datetime.now(UTC).replace(tzinfo=None),
-        "model_name": name,
+        "model_name": context.config.model_name,
         "candidate_version": int(candidate.version),
         "champion_version": int(champion.version) if champion else None,
         "metric": rule.metric,
-        "candidate_score": candidate_score,
-        "champion_score": champion_score,
+        "candidate_score": judged.candidate_score,
+        "champion_score": judged.champion_score,
         "min_improvement": float(rule.min_improvement),
         "floor": float(rule.floor),
-        "holdout_rows": len(holdout),
+        "holdout_rows": holdout_rows,
         "source_delta_version": int(delta_version),
-        "passed": passed,
-        "reason": reason,
+        "passed": judged.verdict == BETTER,
+        "reason": judged.reason,
     }
     schema = (
         "evaluated_at timestamp, model_name string, candidate_version int, "
@@ -250,17 +329,4 @@ def run(context: TaskContext) -> dict[str, Any]:
         "min_improvement double, floor double, holdout_rows int, source_delta_version int, "
         "passed boolean, reason string"
     )
-    append_rows(context.spark, [record], schema, config.env.tables.evaluations)
-    # Where the data scientist finds the diagnostics: the evaluate run's artifacts.
-    diagnosed = {"run_id": active.info.run_id, "diagnostics": logged}
-    if verdict == BELOW_FLOOR:
-        raise TaskFailed(f"candidate version {candidate.version} rejected: {reason}")
-    if verdict == NOT_BETTER:
-        return {
-            "challenger": None,
-            "champion_kept": champion.version,
-            "reason": reason,
-            **diagnosed,
-        }
-    client.set_registered_model_alias(name, tracking.CHALLENGER, candidate.version)
-    return {"challenger": candidate.version, "reason": reason, **diagnosed}
+    append_rows(context.spark, [row], schema, context.config.env.tables.evaluations)
