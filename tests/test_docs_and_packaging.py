@@ -143,7 +143,7 @@ def test_generated_wheel_carries_package_conf_and_entry_points(
     assert baked["template_version"] == str(answers["_commit"])
     assert set(baked) == {"git_commit", "template_version"}
     # One parser of the answers' `_commit`: platform/lineage.py's, which the hook loads.
-    assert "_commit" not in (default_project / "hatch_build.py").read_text()
+    assert "_commit:" not in (default_project / "hatch_build.py").read_text()
     # The runtime lacks Great Expectations: the wheel must bring it.
     assert any(r.startswith("great-expectations") for r in _requires(wheel))
 
