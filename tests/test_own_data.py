@@ -1,7 +1,7 @@
 """A data scientist's second week, as docs/how-to.md "Bring your own data and model"
 walks it, through the project's own `make run`: from a fresh copy set up by its `make
 setup` at the runtime's versions, their own Parquet data and model, the example removed
-(second_week.py; the same copy's `make test` is test_generated_suite.py), then a second
+(second_week.py; `make test` of the same recipe is test_generated_suite.py), then a second
 model of another problem type on the same data. The champion is loaded where the project
 is not installed.
 """
@@ -103,7 +103,7 @@ def test_own_data_and_models_from_a_fresh_copy(runtime: str, tmp_path: Path) -> 
     model_dir = project / "src" / PACKAGE / "model"
     local = project / "conf" / "envs" / "local.yml"
     base = project / "conf" / "base.yml"
-    # 3. The pipeline (the same project's `make test`: test_generated_suite.py).
+    # 3. The pipeline (`make test` of the same recipe: test_generated_suite.py).
     make(project, env, "run")
 
     scored = show(
