@@ -79,11 +79,11 @@ demo: check-java $(VENV)/.installed
 	MLOPS_ALLOW_SUBFOLDER=1 $(PY) -m copier copy --trust --defaults --quiet --vcs-ref HEAD "$(CURDIR)" $(DEMO)
 	$(MAKE) -C $(DEMO) run drift-demo PY=$(PY)
 
-# Two tiers (docs/contributing.md): static (no JVM) and Spark (tests marked `spark`;
-# tests/conftest.py fails any other test that starts a JVM; and the benchmarks' runs). xdist runs TEST_JOBS
-# workers and gives each a whole file, so that a file's fixtures (the stand-in's
-# project) are built once, in the order tests/conftest.py gives (not by size). (Not
-# `loadgroup`: it does not group on pytest 9.2,
+# Two tiers (docs/contributing.md): static (no JVM) and Spark (tests marked `spark`, which
+# tests/conftest.py requires of any test that starts a JVM, and the benchmarks' runs,
+# marked `bench`). xdist runs TEST_JOBS workers and gives each a whole file, so that a
+# file's fixtures (the stand-in's project) are built once, in the order tests/conftest.py
+# gives (not by size). (Not `loadgroup`: it does not group on pytest 9.2,
 # pytest-dev/pytest-xdist#1386.)
 TEST_JOBS ?= 2
 PYTEST := $(PY) -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder

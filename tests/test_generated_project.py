@@ -86,7 +86,8 @@ def make_setup(project: Path, tmp_path: Path, pip_exit: int = 0) -> subprocess.C
     python.write_text(FAKE_PYTHON)
     python.chmod(0o755)
     venv = tmp_path / "venv"
-    command = ["make", "--no-print-directory", "setup", f"PYTHON={python}", f"VENV={venv}"]
+    # UV= : the pip path, whatever uv the machine has (the uv path: tests/second_week.py).
+    command = ["make", "--no-print-directory", "setup", f"PYTHON={python}", f"VENV={venv}", "UV="]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
     env["FAKE_PIP_EXIT"] = str(pip_exit)
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=60)
@@ -234,7 +235,7 @@ def test_the_example_generator_goes_with_its_tests(default_project: Path) -> Non
     tests/model/test_sample_data.py: then nothing imports it (platform tests use the
     toy's generator; ingest imports the example only for `source.type: sample`). Before,
     the model test's import broke `make test`. The suite without both files runs in
-    test_own_data.py (it collects, then the pipeline runs)."""
+    test_generated_suite.py (the project's `make test`) and test_own_data.py (`make run`)."""
     how_to = (default_project / "docs" / "how-to.md").read_text()
     deleted = ["src/churn_model/model/sample_data.py", "tests/model/test_sample_data.py"]
     for name in deleted:

@@ -26,4 +26,3 @@ def test_generated_suite_passes_on_the_runtime_with_a_teams_own_data_and_model(
     bring_own_data_and_model(project)
     output = make(project, env, "test")
     assert " passed" in output and "skipped" not in output, output[-3000:]
-    assert "tests/model" not in output and "test_sample_data" not in output

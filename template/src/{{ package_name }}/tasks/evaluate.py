@@ -303,7 +303,7 @@ def record(
     candidate: ModelVersion,
     champion: ModelVersion | None,
     judged: Judgement,
-    holdout_rows: int,
+    rows: int,
     delta_version: int,
 ) -> None:
     """The verdict, with what it was taken on, in the evaluations table."""
@@ -318,7 +318,7 @@ def record(
         "champion_score": judged.champion_score,
         "min_improvement": float(rule.min_improvement),
         "floor": float(rule.floor),
-        "holdout_rows": holdout_rows,
+        "holdout_rows": rows,
         "source_delta_version": int(delta_version),
         "passed": judged.verdict == BETTER,
         "reason": judged.reason,
